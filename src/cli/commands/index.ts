@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import type { Outcome } from '../main.js';
+
+/** Each command adds itself to the program; its action stores its exit code in `outcome`. */
+export type Register = (program: Command, outcome: Outcome) => void;
+
+export const COMMANDS: Register[] = [];
