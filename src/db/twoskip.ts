@@ -1,0 +1,376 @@
+// twoskip reader and consistency check (spec cyrus-db-seen-dlist.md §2; Cyrus 3.6
+// lib/cyrusdb_twoskip.c). Pure functions over the file's bytes; the caller does I/O and locking.
+//
+// CRCs: every CRC here is zlib's CRC-32 (node:zlib crc32, reflected 0xEDB88320), as Cyrus's
+// crc32_map computes it: header CRC over bytes 0..59, record head CRC over the record from its
+// type byte to the end of its last pointer, tail CRC over key + value + zero padding.
+import { crc32 } from 'node:zlib';
+import { FormatError } from '../errors.js';
+import { compareKeys, type KeyOrder } from './compare.js';
+import type { DbProblem, DbRecord, UncommittedTail } from './types.js';
+
+export const TWOSKIP_MAGIC = Buffer.from('\xa1\x02\x8b\x0dtwoskip file\0\0\0\0', 'latin1');
+export const TWOSKIP_HEADER_SIZE = 64;
+export const TWOSKIP_DUMMY_OFFSET = 64;
+export const TWOSKIP_MAXLEVEL = 31;
+export const TWOSKIP_VERSION = 1;
+/** Header flag: a transaction is in progress (or a writer died in one). */
+export const TWOSKIP_DIRTY = 1;
+/** 8-byte filler Cyrus ≥ 3.2 writes so a record head never straddles a 512-byte block. */
+export const TWOSKIP_BLANK = Buffer.from([0x20, 0x42, 0x4c, 0x41, 0x4e, 0x4b, 0x07, 0xa0]);
+
+export const TwoskipType = { DUMMY: 0x3d, RECORD: 0x2b, DELETE: 0x2d, COMMIT: 0x24 } as const;
+
+const TYPE_NAMES: Record<number, string> = { 0x3d: 'DUMMY', 0x2b: 'RECORD', 0x2d: 'DELETE', 0x24: 'COMMIT' };
+export const twoskipTypeName = (t: number) => TYPE_NAMES[t] ?? `unknown type 0x${t.toString(16)}`;
+
+export interface TwoskipHeader {
+  version: number;
+  generation: number;
+  numRecords: number;
+  repackSize: number;
+  currentSize: number;
+  flags: number;
+  crc: number;
+}
+
+/** The decoded head of one record; key and value stay in the file buffer. */
+export interface TwoskipRecordHead {
+  offset: number;
+  type: number;
+  level: number;
+  keyLength: number;
+  valueLength: number;
+  /** Slots 0..level: absolute offsets, 0 = end of list. */
+  pointers: number[];
+  headCrc: number;
+  tailCrc: number;
+  keyOffset: number;
+  valueOffset: number;
+  /** Total record length including padding. */
+  length: number;
+}
+
+export interface TwoskipReadOptions {
+  /** Check header, head and tail CRCs (default true), as Cyrus does unless opened with NOCRC. */
+  verifyCrc?: boolean;
+  /** Key order (default raw; 'mbox' only for databases opened with CYRUSDB_MBOXSORT). */
+  order?: KeyOrder;
+}
+
+export interface TwoskipDb {
+  backend: 'twoskip';
+  header: TwoskipHeader;
+  /** The committed contents, in key order. */
+  records: DbRecord[];
+  /** current_size == file size and DIRTY clear: Cyrus would open it without recovery. */
+  clean: boolean;
+  dirty: boolean;
+  /** Bytes past current_size: an unfinished transaction that recovery would truncate. */
+  uncommitted: UncommittedTail | null;
+}
+
+// 64-bit big-endian as a JS number: exact below 2^53, and values above that are only ever
+// compared with file sizes, where "huge" is all that matters.
+const u64 = (buf: Buffer, at: number) => buf.readUInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
+const roundup8 = (n: number) => (n % 8 ? n + 8 - (n % 8) : n);
+const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
+
+/** Decodes the 64-byte header; checks magic and version but not the CRC (see twoskipHeaderCrcOk). */
+export function decodeTwoskipHeader(buf: Buffer, file?: string): TwoskipHeader {
+  if (buf.length < TWOSKIP_HEADER_SIZE)
+    throw new FormatError('TRUNCATED', `twoskip header needs 64 bytes, file has ${buf.length}`, 0, file);
+  if (!buf.subarray(0, 20).equals(TWOSKIP_MAGIC)) throw new FormatError('BAD_MAGIC', 'not a twoskip file', 0, file);
+  const version = buf.readUInt32BE(20);
+  if (version > TWOSKIP_VERSION) throw new FormatError('BAD_VERSION', `twoskip version ${version} > 1`, 20, file);
+  return {
+    version,
+    generation: u64(buf, 24),
+    numRecords: u64(buf, 32),
+    repackSize: u64(buf, 40),
+    currentSize: u64(buf, 48),
+    flags: buf.readUInt32BE(56),
+    crc: buf.readUInt32BE(60),
+  };
+}
+
+export const twoskipHeaderCrcOk = (buf: Buffer) => crc32(buf.subarray(0, 60)) === buf.readUInt32BE(60);
+
+/**
+ * Decodes the record at `offset` (Cyrus read_onerecord): bounds against the whole buffer, level
+ * ≤ 31. Does not check CRCs (twoskipHeadCrcOk / twoskipTailCrcOk do).
+ */
+export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string): TwoskipRecordHead {
+  if (offset % 8 !== 0 || offset < TWOSKIP_DUMMY_OFFSET)
+    throw new FormatError('BAD_VALUE', `record offset ${hex(offset)} is not 8-aligned past the header`, offset, file);
+  if (offset + 24 > buf.length) throw new FormatError('TRUNCATED', `record at ${hex(offset)} past end of file`, offset, file);
+  const type = buf[offset]!;
+  const level = buf[offset + 1]!;
+  if (level > TWOSKIP_MAXLEVEL) throw new FormatError('BAD_VALUE', `record level ${level} > 31`, offset, file);
+  let keyLength = buf.readUInt16BE(offset + 2);
+  let valueLength = buf.readUInt32BE(offset + 4);
+  let at = offset + 8;
+  if (keyLength === 0xffff) {
+    keyLength = u64(buf, at);
+    at += 8;
+  }
+  if (valueLength === 0xffffffff) {
+    if (at + 8 > buf.length) throw new FormatError('TRUNCATED', `record at ${hex(offset)} past end of file`, offset, file);
+    valueLength = u64(buf, at);
+    at += 8;
+  }
+  const length = at - offset + 8 * (level + 1) + 8 + roundup8(keyLength + valueLength);
+  if (offset + length > buf.length)
+    throw new FormatError('TRUNCATED', `record at ${hex(offset)} (${length} bytes) runs past end of file`, offset, file);
+  const pointers: number[] = [];
+  for (let i = 0; i <= level; i++, at += 8) pointers.push(u64(buf, at));
+  const keyOffset = at + 8;
+  return {
+    offset,
+    type,
+    level,
+    keyLength,
+    valueLength,
+    pointers,
+    headCrc: buf.readUInt32BE(at),
+    tailCrc: buf.readUInt32BE(at + 4),
+    keyOffset,
+    valueOffset: keyOffset + keyLength,
+    length,
+  };
+}
+
+export const twoskipHeadCrcOk = (buf: Buffer, r: TwoskipRecordHead) =>
+  crc32(buf.subarray(r.offset, r.keyOffset - 8)) === r.headCrc;
+export const twoskipTailCrcOk = (buf: Buffer, r: TwoskipRecordHead) =>
+  crc32(buf.subarray(r.keyOffset, r.keyOffset + roundup8(r.keyLength + r.valueLength))) === r.tailCrc;
+
+/**
+ * Successor at skip level `level` (Cyrus _getloc). Level 0 has two slots: a slot at or past the
+ * committed end belongs to an unfinished transaction and is ignored; otherwise the larger wins.
+ */
+export function twoskipNext(r: TwoskipRecordHead, level: number, end: number): number {
+  if (level > 0) return r.pointers[level + 1] ?? 0;
+  const [a = 0, b = 0] = r.pointers;
+  if (a >= end) return b;
+  if (b >= end) return a;
+  return a > b ? a : b;
+}
+
+const isBlank = (buf: Buffer, at: number) => at + 8 <= buf.length && buf.subarray(at, at + 8).equals(TWOSKIP_BLANK);
+
+/**
+ * The committed contents of a twoskip file, exactly as Cyrus's recovery1 would leave them: walk
+ * the level-0 list from the DUMMY with end = current_size, skipping DELETE records. Throws
+ * FormatError (with the offset) on anything that stops Cyrus reading: bad magic/version/CRC, a
+ * record out of bounds, a pointer loop, keys out of order, a non-RECORD in the list.
+ */
+export function readTwoskip(buf: Buffer, file?: string, options: TwoskipReadOptions = {}): TwoskipDb {
+  const verify = options.verifyCrc ?? true;
+  const order = options.order ?? 'raw';
+  const header = decodeTwoskipHeader(buf, file);
+  if (verify && !twoskipHeaderCrcOk(buf)) throw new FormatError('BAD_CRC', 'twoskip header CRC mismatch', 60, file);
+  const end = header.currentSize;
+  const fail = (code: 'BAD_CRC' | 'BAD_VALUE', msg: string, at: number) => new FormatError(code, msg, at, file);
+
+  const read = (at: number) => {
+    const r = decodeTwoskipRecord(buf, at, file);
+    if (verify && !twoskipHeadCrcOk(buf, r)) throw fail('BAD_CRC', `head CRC mismatch in record at ${hex(at)}`, at);
+    return r;
+  };
+
+  const dummy = read(TWOSKIP_DUMMY_OFFSET);
+  const records: DbRecord[] = [];
+  const seen = new Set<number>();
+  let prevKey: Buffer | null = null;
+  let at = twoskipNext(dummy, 0, end);
+  while (at !== 0) {
+    if (at >= end) throw fail('BAD_VALUE', `committed list points to ${hex(at)}, at or past current_size ${hex(end)}`, at);
+    if (seen.has(at)) throw fail('BAD_VALUE', `pointer loop: record at ${hex(at)} reached twice`, at);
+    seen.add(at);
+    const r = read(at);
+    if (r.type === TwoskipType.DELETE) {
+      at = r.pointers[0]!;
+      continue;
+    }
+    if (r.type !== TwoskipType.RECORD)
+      throw fail('BAD_VALUE', `level-0 list reaches a ${twoskipTypeName(r.type)} record at ${hex(at)}`, at);
+    if (verify && !twoskipTailCrcOk(buf, r)) throw fail('BAD_CRC', `tail CRC mismatch in record at ${hex(at)}`, at);
+    const key = Buffer.from(buf.subarray(r.keyOffset, r.keyOffset + r.keyLength));
+    if (prevKey && compareKeys(order, prevKey, key) >= 0)
+      throw fail('BAD_VALUE', `key at ${hex(at)} does not sort after the previous key`, at);
+    records.push({ key, value: Buffer.from(buf.subarray(r.valueOffset, r.valueOffset + r.valueLength)) });
+    prevKey = key;
+    at = twoskipNext(r, 0, end);
+  }
+
+  const dirty = (header.flags & TWOSKIP_DIRTY) !== 0;
+  return {
+    backend: 'twoskip',
+    header,
+    records,
+    clean: !dirty && end === buf.length,
+    dirty,
+    uncommitted: buf.length > end ? { offset: end, length: buf.length - end } : null,
+  };
+}
+
+export interface TwoskipCheck {
+  header: TwoskipHeader | null;
+  problems: DbProblem[];
+  /** Live records found on the level-0 list. */
+  liveRecords: number;
+}
+
+/**
+ * Problem codes of checkTwoskip:
+ * HEADER (unreadable header), HEADER_CRC, SIZE (current_size impossible), NOT_CLEAN (DIRTY or
+ * uncommitted bytes: Cyrus will run recovery), BAD_DUMMY, BAD_RECORD (unreadable record),
+ * HEAD_CRC, TAIL_CRC, BAD_TYPE, LOOP, PAST_END (committed pointer ≥ current_size), ORDER,
+ * LINKAGE (a level's pointer skips or misses a record), BROKEN_TAIL (a level does not end in 0),
+ * COUNT (num_records ≠ live records), COMMIT_START (a COMMIT not pointing at its transaction).
+ */
+export function checkTwoskip(buf: Buffer, options: { order?: KeyOrder; maxProblems?: number } = {}): TwoskipCheck {
+  const order = options.order ?? 'raw';
+  const max = options.maxProblems ?? 200;
+  const problems: DbProblem[] = [];
+  const reported = new Set<string>();
+  const add = (code: string, offset: number, message: string) => {
+    const id = `${code}@${offset}`;
+    if (problems.length >= max || reported.has(id)) return;
+    reported.add(id);
+    problems.push({ code, offset, message });
+  };
+
+  let header: TwoskipHeader;
+  try {
+    header = decodeTwoskipHeader(buf);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    add('HEADER', e.offset, e.message);
+    return { header: null, problems, liveRecords: 0 };
+  }
+  if (!twoskipHeaderCrcOk(buf)) add('HEADER_CRC', 60, 'header CRC mismatch');
+  const end = header.currentSize;
+  if (end > buf.length) add('SIZE', 48, `current_size ${hex(end)} is past the end of the file (${hex(buf.length)})`);
+  if (end < TWOSKIP_DUMMY_OFFSET) add('SIZE', 48, `current_size ${hex(end)} is inside the header`);
+  if (header.flags & TWOSKIP_DIRTY) add('NOT_CLEAN', 56, 'DIRTY flag set: a writer did not finish its transaction');
+  if (buf.length > end && end >= TWOSKIP_DUMMY_OFFSET)
+    add('NOT_CLEAN', end, `${buf.length - end} uncommitted bytes past current_size`);
+
+  // Decode with CRC problems reported, not thrown.
+  const tryRead = (at: number): TwoskipRecordHead | null => {
+    try {
+      const r = decodeTwoskipRecord(buf, at);
+      if (!twoskipHeadCrcOk(buf, r)) add('HEAD_CRC', at, `head CRC mismatch in ${twoskipTypeName(r.type)} at ${hex(at)}`);
+      return r;
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      add('BAD_RECORD', at, e.message);
+      return null;
+    }
+  };
+  const tailChecked = new Set<number>();
+  const checkTail = (r: TwoskipRecordHead) => {
+    if (tailChecked.has(r.offset)) return;
+    tailChecked.add(r.offset);
+    if (!twoskipTailCrcOk(buf, r)) add('TAIL_CRC', r.offset, `tail CRC mismatch in ${twoskipTypeName(r.type)} at ${hex(r.offset)}`);
+  };
+
+  const dummy = tryRead(TWOSKIP_DUMMY_OFFSET);
+  if (!dummy) return { header, problems, liveRecords: 0 };
+  if (dummy.type !== TwoskipType.DUMMY || dummy.level !== TWOSKIP_MAXLEVEL || dummy.keyLength || dummy.valueLength)
+    add('BAD_DUMMY', 64, `record at 0x40 is ${twoskipTypeName(dummy.type)} level ${dummy.level}, not an empty level-31 DUMMY`);
+
+  // Cyrus myconsistent: walk level 0; every record of level L must be the awaited successor on
+  // each of its levels 0..L-1; afterwards every level must have run out.
+  const fwd: number[] = [];
+  for (let i = 0; i < TWOSKIP_MAXLEVEL; i++) fwd.push(twoskipNext(dummy, i, end));
+  const seen = new Set<number>();
+  let prevKey: Buffer | null = null;
+  let live = 0;
+  let walkOk = true;
+  while (fwd[0]) {
+    const at = fwd[0];
+    if (at >= end) {
+      add('PAST_END', at, `level-0 pointer to ${hex(at)} is at or past current_size`);
+      walkOk = false;
+      break;
+    }
+    if (seen.has(at)) {
+      add('LOOP', at, `record at ${hex(at)} reached twice on level 0`);
+      walkOk = false;
+      break;
+    }
+    seen.add(at);
+    const r = tryRead(at);
+    if (!r) {
+      walkOk = false;
+      break;
+    }
+    if (r.type === TwoskipType.DELETE) {
+      fwd[0] = r.pointers[0]!;
+      continue;
+    }
+    if (r.type !== TwoskipType.RECORD) {
+      add('BAD_TYPE', at, `level-0 list reaches a ${twoskipTypeName(r.type)} record`);
+      walkOk = false;
+      break;
+    }
+    checkTail(r);
+    const key = buf.subarray(r.keyOffset, r.keyOffset + r.keyLength);
+    if (prevKey && compareKeys(order, prevKey, key) >= 0) add('ORDER', at, `key does not sort after the previous key`);
+    if (!prevKey && key.length === 0) add('ORDER', at, 'empty key (cannot sort after the DUMMY)');
+    for (let i = 0; i < r.level; i++) {
+      if (fwd[i] !== at) add('LINKAGE', at, `level ${i} pointer goes to ${hex(fwd[i]!)}, expected this record`);
+      fwd[i] = twoskipNext(r, i, end);
+    }
+    live++;
+    prevKey = key;
+  }
+  if (walkOk) {
+    for (let i = 0; i < TWOSKIP_MAXLEVEL; i++)
+      if (fwd[i]) add('BROKEN_TAIL', fwd[i]!, `level ${i} does not end after the last record (points to ${hex(fwd[i]!)})`);
+    if (live !== header.numRecords) add('COUNT', 32, `num_records is ${header.numRecords}, the list holds ${live}`);
+  }
+
+  scanCommitted(buf, Math.min(end, buf.length), tryRead, checkTail, add);
+  return { header, problems, liveRecords: live };
+}
+
+/** Linear scan of [DUMMY end, end) as Cyrus's dump/recovery2 do: every byte must be a BLANK or a
+ * readable record, and each COMMIT must point back at the start of its own transaction. */
+function scanCommitted(
+  buf: Buffer,
+  end: number,
+  tryRead: (at: number) => TwoskipRecordHead | null,
+  checkTail: (r: TwoskipRecordHead) => void,
+  add: (code: string, offset: number, message: string) => void,
+): void {
+  const dummy = tryRead(TWOSKIP_DUMMY_OFFSET);
+  if (!dummy) return;
+  let at = TWOSKIP_DUMMY_OFFSET + dummy.length;
+  let txnStart = at;
+  let last = TwoskipType.DUMMY as number;
+  while (at < end) {
+    if (isBlank(buf, at)) {
+      at += 8;
+      continue;
+    }
+    const r = tryRead(at);
+    if (!r) return;
+    checkTail(r);
+    if (r.type === TwoskipType.COMMIT) {
+      if (r.pointers[0] !== txnStart)
+        add('COMMIT_START', at, `COMMIT points to ${hex(r.pointers[0]!)}, its transaction began at ${hex(txnStart)}`);
+      txnStart = at + r.length;
+    } else if (r.type !== TwoskipType.RECORD && r.type !== TwoskipType.DELETE) {
+      add('BAD_TYPE', at, `${twoskipTypeName(r.type)} record in the body of the file`);
+    }
+    last = r.type;
+    at += r.length;
+  }
+  if (at > end) add('BAD_RECORD', end, `a record straddles current_size`);
+  else if (last !== TwoskipType.COMMIT && last !== TwoskipType.DUMMY)
+    add('COMMIT_START', end, 'committed data does not end with a COMMIT record');
+}
