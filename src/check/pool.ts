@@ -1,0 +1,86 @@
+// The hashing pool: piscina threads running workers/hash.js over batches of paths.
+// Batches (not single files) keep the per-task overhead below the cost of hashing small
+// messages; a bounded number of batches in flight keeps memory flat however big the spool is.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { operationalError } from '../errors.js';
+import type { HashResult, HashTask } from '../../workers/hash.js';
+
+export type { HashResult } from '../../workers/hash.js';
+
+/** A batch closes at this many files or this many (expected) bytes, whichever comes first. */
+export const BATCH_FILES = 64;
+export const BATCH_BYTES = 4 << 20;
+
+/**
+ * The compiled worker. From dist/src/check/pool.js it is dist/workers/hash.js. Under vitest this
+ * module runs as TypeScript from src/check/, and a worker thread cannot load .ts on Node 20, so we
+ * look for the compiled file in <repo>/dist (npm test builds first).
+ */
+export function workerFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../workers/hash.js'), resolve(here, '../../dist/workers/hash.js')];
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw operationalError(
+    `hash worker not found (looked for ${candidates.join(', ')}); run \`npm run build\` first`,
+  );
+}
+
+export class HashPool {
+  private readonly piscina: Piscina<HashTask, HashResult[]>;
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+  /** How many batches may be queued or running at once. */
+  readonly maxInFlight: number;
+
+  constructor(readonly threads: number) {
+    this.piscina = new Piscina<HashTask, HashResult[]>({
+      filename: workerFile(),
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+    });
+    this.maxInFlight = threads * 3;
+  }
+
+  /** Waits until another batch may be submitted (backpressure for the producer). */
+  async slot(): Promise<void> {
+    while (this.inFlight >= this.maxInFlight && !this.closed) {
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  /** Hashes a batch of files; results in the same order as `paths`. */
+  async hash(paths: string[]): Promise<HashResult[]> {
+    if (this.closed) throw new Error('hash pool closed');
+    this.inFlight++;
+    try {
+      return await this.piscina.run({ paths });
+    } finally {
+      this.inFlight--;
+      const w = this.waiters.shift();
+      if (w) w();
+    }
+  }
+
+  /** Lets queued work finish, then stops the threads. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeAll();
+    await this.piscina.close();
+  }
+
+  /** Stops the threads now (SIGINT): queued and running batches are abandoned. */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    this.wakeAll();
+    await this.piscina.destroy();
+  }
+
+  private wakeAll(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,57 @@
+// Piscina worker: hashes a batch of message files. The worker opens and reads each file itself
+// into one reused buffer (streaming big files through it), so file contents never cross threads
+// and memory per worker stays at one buffer whatever the file sizes. Read-only: O_RDONLY, no
+// locks, nothing written; an unreadable file is an answer ({error}), never a thrown task.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+
+/** One batch: the files to hash, in order. */
+export interface HashTask {
+  paths: string[];
+}
+
+/** What the worker learnt about one file: bytes read, SHA-1 (hex) of them, or why it failed. */
+export interface HashResult {
+  size: number;
+  sha1: string;
+  /** errno code (ENOENT, EACCES, EIO, EISDIR…) when the file could not be read to the end. */
+  error?: string;
+}
+
+const CHUNK = 1 << 20;
+let buffer: Buffer | undefined;
+
+export function hashFile(path: string): HashResult {
+  buffer ??= Buffer.allocUnsafe(CHUNK);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return { size: 0, sha1: '', error: errnoOf(e) };
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return { size: 0, sha1: '', error: 'EISDIR' };
+    const hash = createHash('sha1');
+    let size = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, CHUNK, null);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      size += n;
+    }
+    return { size, sha1: hash.digest('hex') };
+  } catch (e) {
+    return { size: 0, sha1: '', error: errnoOf(e) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function errnoOf(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' ? code : String((e as Error)?.message ?? e);
+}
+
+export default function hashBatch(task: HashTask): HashResult[] {
+  return task.paths.map(hashFile);
+}
