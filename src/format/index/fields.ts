@@ -1,0 +1,115 @@
+// Reads and writes one layout field (layout.ts) at a base offset. Shared by header.ts and
+// record.ts so both directions use the same byte rules.
+import { FormatError } from '../../errors.js';
+import { FIELD_SIZE, type FieldSpec } from './layout.js';
+
+export type FieldValue = number | bigint | string | number[];
+
+const NS = 1_000_000_000n;
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Decoded fields by name; `nsec` holds the sub-second part of each t64ns field. */
+export interface DecodedFields {
+  values: Record<string, FieldValue>;
+  nsec: Record<string, number>;
+}
+
+export function readFields(buf: Buffer, base: number, specs: readonly FieldSpec[]): DecodedFields {
+  const values: Record<string, FieldValue> = {};
+  const nsec: Record<string, number> = {};
+  for (const { name, offset, kind } of specs) {
+    const at = base + offset;
+    switch (kind) {
+      case 'u32':
+        values[name] = buf.readUInt32BE(at);
+        break;
+      case 'u32big':
+        values[name] = BigInt(buf.readUInt32BE(at));
+        break;
+      case 'u64':
+        values[name] = buf.readBigUInt64BE(at);
+        break;
+      case 't64ns': {
+        // TIMESPEC_FROM_NANOSEC: seconds = v / 1e9, ns = v % 1e9 (lossless back to v).
+        const v = buf.readBigUInt64BE(at);
+        values[name] = Number(v / NS);
+        nsec[name] = Number(v % NS);
+        break;
+      }
+      case 'userflags':
+        values[name] = [0, 4, 8, 12].map((i) => buf.readUInt32BE(at + i));
+        break;
+      case 'guid':
+      case 'uuid12':
+        values[name] = buf.toString('hex', at, at + FIELD_SIZE[kind]);
+        break;
+    }
+  }
+  return { values, nsec };
+}
+
+function bad(at: number, name: string, why: string): FormatError {
+  return new FormatError('BAD_VALUE', `cannot encode ${name}: ${why}`, at);
+}
+
+function u32(at: number, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw bad(at, name, `${String(v)} is not a u32`);
+  }
+  return v;
+}
+
+function u64(at: number, name: string, v: unknown, max = U64_MAX): bigint {
+  if (typeof v !== 'bigint' || v < 0n || v > max) throw bad(at, name, `${String(v)} is not a u64 bigint`);
+  return v;
+}
+
+/** Writes `values` (missing ones as zero) into `buf` at `base` following `specs`. */
+export function writeFields(
+  buf: Buffer,
+  base: number,
+  specs: readonly FieldSpec[],
+  values: Record<string, unknown>,
+  nsec: Record<string, number | undefined> = {},
+): void {
+  for (const { name, offset, kind } of specs) {
+    const at = base + offset;
+    const v = values[name];
+    switch (kind) {
+      case 'u32':
+        buf.writeUInt32BE(u32(at, name, v ?? 0), at);
+        break;
+      case 'u32big':
+        buf.writeUInt32BE(Number(u64(at, name, v ?? 0n, 0xffffffffn)), at);
+        break;
+      case 'u64':
+        buf.writeBigUInt64BE(u64(at, name, v ?? 0n), at);
+        break;
+      case 't64ns': {
+        const ns = nsec[name] ?? 0;
+        if (!Number.isInteger(ns) || ns < 0 || ns >= 1e9) throw bad(at, name, `nanoseconds ${ns}`);
+        const sec = v ?? 0;
+        if (typeof sec !== 'number' || !Number.isInteger(sec) || sec < 0) throw bad(at, name, `seconds ${String(sec)}`);
+        buf.writeBigUInt64BE(u64(at, name, BigInt(sec) * NS + BigInt(ns)), at);
+        break;
+      }
+      case 'userflags': {
+        const words = (v ?? [0, 0, 0, 0]) as unknown;
+        if (!Array.isArray(words) || words.length !== 4) throw bad(at, name, 'needs 4 words');
+        words.forEach((w, i) => buf.writeUInt32BE(u32(at, name, w), at + 4 * i));
+        break;
+      }
+      case 'guid':
+      case 'uuid12': {
+        const size = FIELD_SIZE[kind];
+        const hex = v ?? '';
+        if (typeof hex !== 'string' || !(hex === '' || new RegExp(`^[0-9a-fA-F]{${size * 2}}$`).test(hex))) {
+          throw bad(at, name, `${String(hex)} is not ${size * 2} hex digits`);
+        }
+        buf.fill(0, at, at + size);
+        if (hex) buf.write(hex, at, size, 'hex');
+        break;
+      }
+    }
+  }
+}

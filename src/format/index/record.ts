@@ -1,0 +1,167 @@
+// cyrus.index records: decode one at an offset (so a checker can stream), encode one (spec §5).
+import { crc32 } from 'node:zlib';
+import { FormatError } from '../../errors.js';
+import { readFields, writeFields, type FieldValue } from './fields.js';
+import { layoutOf, type EncodeOptions, type IndexHeader } from './header.js';
+import type { IndexLayout } from './layout.js';
+
+/** Record time fields that are nanosecond-resolution in v20. */
+export type RecordTimeField = 'internaldate' | 'sentdate' | 'gmtime' | 'lastUpdated' | 'savedate';
+
+/**
+ * A decoded record. Times are Unix seconds (number); modseqs, cids and `size` are bigint (size is
+ * 64-bit in v20 and sums into the 64-bit quota fields, so it is bigint in every version). A field
+ * is `undefined` when the version has no slot for it.
+ */
+export interface IndexRecord {
+  uid: number;
+  internaldate: number;
+  sentdate: number;
+  size: bigint;
+  headerSize: number;
+  /** v12+: Date: header time. */
+  gmtime?: number;
+  /** v6–v10: the slot at offset 20 is content_offset (= header_size), not gmtime. */
+  contentOffset?: number;
+  /** Full 48-bit cache offset (low word | high half of the cache_version word << 32); 0 = none. */
+  cacheOffset: number;
+  lastUpdated: number;
+  /** IMAP system flags: low 16 bits of the flags word (SystemFlag). */
+  systemFlags: number;
+  /** Cyrus internal flags: high 16 bits of the flags word, unshifted (InternalFlag). */
+  internalFlags: number;
+  /** user_flags[0..3]; flag n is bit n%32 of word n/32 (userFlagBits). */
+  userFlags: number[];
+  /** v6–v14: body line count (3.x writes 0); covered by the v12–14 CRC, keep verbatim. */
+  contentLines?: number;
+  /** v15+ */
+  savedate?: number;
+  /** Low 16 bits of the cache_version word. */
+  cacheVersion: number;
+  /** v7–v9: 2.3's 12-byte message UUID, hex. */
+  messageUuid?: string;
+  /** v10+: SHA-1 of the message file, 40 lowercase hex digits. */
+  guid?: string;
+  /** v8+ */
+  modseq?: bigint;
+  /** v13+: conversation id ("thrid"). */
+  cid?: bigint;
+  /** v16+ */
+  createdmodseq?: bigint;
+  /** v20 */
+  basecid?: bigint;
+  /** v12+ */
+  cacheCrc?: number;
+  /** Stored record CRC (v12+). */
+  recordCrc?: number;
+  /** CRC32 of the record bytes before the CRC, as read (v12+). */
+  recordCrcComputed?: number;
+  /** Stored CRC equals the computed one; true for v6–v10, which have no record CRC. */
+  crcOk: boolean;
+  /** v20: sub-second part of each time field. */
+  nsec?: Partial<Record<RecordTimeField, number>>;
+  /** Bytes past the version's record layout (v19 header with 144-byte records), verbatim. */
+  spare?: Buffer;
+  /**
+   * v8/v9 written by Cyrus 2.5–3.1.4: modseq stored as a u32 at offset 72 (§5.7 quirk 1). Set by
+   * decode when detected (needs the header's highestmodseq); encode then writes it the same way.
+   */
+  modseq32?: boolean;
+}
+
+type HeaderOrVersion = Pick<IndexHeader, 'minorVersion' | 'recordSize' | 'highestmodseq'> | number;
+
+function resolve(h: HeaderOrVersion): { layout: IndexLayout; stride: number; highestmodseq?: bigint } {
+  if (typeof h === 'number') {
+    const layout = layoutOf(h);
+    return { layout, stride: layout.recordSize };
+  }
+  const layout = layoutOf(h.minorVersion);
+  return { layout, stride: h.recordSize, highestmodseq: h.highestmodseq };
+}
+
+/**
+ * Decodes the record starting at `offset` of `buf`. Pass the decoded header (preferred: it gives
+ * the record stride and enables the v8/v9 modseq quirk check) or just a minor version.
+ * Throws FormatError TRUNCATED if the record does not fit; a wrong CRC is reported in `crcOk`.
+ */
+export function decodeIndexRecord(buf: Buffer, offset: number, header: HeaderOrVersion): IndexRecord {
+  const { layout, stride, highestmodseq } = resolve(header);
+  if (!Number.isInteger(offset) || offset < 0 || offset + stride > buf.length) {
+    throw new FormatError('TRUNCATED', `record needs ${stride} bytes, ${Math.max(0, buf.length - offset)} left`, offset);
+  }
+  const { values, nsec } = readFields(buf, offset, layout.record);
+  // The raw words are split the way Cyrus splits them (§5.3, §5.5).
+  const { flagsWord, cacheVersionWord, cacheOffsetLow, ...rest } = values as Record<string, FieldValue> & {
+    flagsWord: number;
+    cacheVersionWord: number;
+    cacheOffsetLow: number;
+  };
+  const record = {
+    ...rest,
+    systemFlags: flagsWord & 0xffff,
+    internalFlags: (flagsWord & 0xffff0000) >>> 0,
+    cacheVersion: cacheVersionWord & 0xffff,
+    cacheOffset: cacheOffsetLow + (cacheVersionWord >>> 16) * 2 ** 32,
+    crcOk: true,
+  } as unknown as IndexRecord;
+  if (layout.version === 20) record.nsec = nsec;
+  if (stride > layout.recordSize) record.spare = Buffer.from(buf.subarray(offset + layout.recordSize, offset + stride));
+  if (layout.recordCrcOffset !== undefined) {
+    record.recordCrc = buf.readUInt32BE(offset + layout.recordCrcOffset);
+    record.recordCrcComputed = crc32(buf.subarray(offset, offset + layout.recordCrcOffset));
+    record.crcOk = record.recordCrc === record.recordCrcComputed;
+  }
+  // §5.7 quirk 1: a u32 modseq at 72 and zero at 76 reads as modseq << 32.
+  if (
+    (layout.version === 8 || layout.version === 9) &&
+    highestmodseq !== undefined &&
+    record.modseq !== undefined &&
+    record.modseq > highestmodseq &&
+    buf.readUInt32BE(offset + 76) === 0
+  ) {
+    record.modseq = BigInt(buf.readUInt32BE(offset + 72));
+    record.modseq32 = true;
+  }
+  return record;
+}
+
+/**
+ * Encodes a record in the layout of minor `version` (fields that version lacks are dropped,
+ * missing ones written as zero). The record CRC is the stored `recordCrc` unless
+ * `recomputeCrc` is set or there is none. `spare` bytes are appended verbatim.
+ */
+export function encodeIndexRecord(record: IndexRecord, version: number, opts: EncodeOptions = {}): Buffer {
+  const layout = layoutOf(version);
+  const spare = record.spare ?? Buffer.alloc(0);
+  const buf = Buffer.alloc(layout.recordSize + spare.length);
+  const offset = record.cacheOffset;
+  if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** 48) {
+    throw new FormatError('BAD_VALUE', `cache offset ${offset} does not fit 48 bits`, 24);
+  }
+  const high = Math.floor(offset / 2 ** 32);
+  let modseq = record.modseq;
+  if (record.modseq32 && modseq !== undefined) {
+    if (modseq > 0xffffffffn) throw new FormatError('BAD_VALUE', `32-bit modseq ${modseq} too large`, 72);
+    modseq <<= 32n;
+  }
+  const values: Record<string, unknown> = {
+    ...record,
+    modseq,
+    // 3.x writes header_size into the pre-v12 content_offset slot.
+    contentOffset: record.contentOffset ?? record.headerSize,
+    flagsWord: ((record.systemFlags & 0xffff) | (record.internalFlags & 0xffff0000)) >>> 0,
+    cacheOffsetLow: offset % 2 ** 32,
+    cacheVersionWord: ((high << 16) | (record.cacheVersion & 0xffff)) >>> 0,
+  };
+  writeFields(buf, 0, layout.record, values, record.nsec);
+  if (layout.recordCrcOffset !== undefined) {
+    const crc =
+      opts.recomputeCrc || record.recordCrc === undefined
+        ? crc32(buf.subarray(0, layout.recordCrcOffset))
+        : record.recordCrc;
+    buf.writeUInt32BE(crc >>> 0, layout.recordCrcOffset);
+  }
+  spare.copy(buf, layout.recordSize);
+  return buf;
+}
