@@ -19,7 +19,7 @@ import {
 } from '../../src/format/index/index.js';
 import { INDEX_VERSIONS, indexFixture, seenFixture } from '../helpers/fixtures.js';
 
-export const MAILBOX_FIXTURES: Array<[string, () => string]> = [
+const MAILBOX_FIXTURES: Array<[string, () => string]> = [
   ...INDEX_VERSIONS.map((v): [string, () => string] => [`index-v${v}`, () => indexFixture(v)]),
   ...['user.fxseen', 'user.fxseen.NoSeen', 'shared.fxteam'].map((m): [string, () => string] => [
     m,
