@@ -1,7 +1,7 @@
 // Drives the real Cyrus cyr_dbtool (the oracle) for the db tests: creates scratch databases as
 // user cyrus and reads databases back through Cyrus. Tests that need it skip loudly when Cyrus is
 // not installed, or fail when CYRUS_FSCK_REQUIRE_CYRUS=1.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,11 +54,12 @@ export function scratch(): Scratch {
     conf,
     path: (name) => join(dir, name),
     dbtool(file, backend, args, opts = {}) {
-      return execFileSync(
-        'runuser',
-        ['-u', 'cyrus', '--', DBTOOL, '-C', conf, ...(opts.flags ?? []), file, backend, ...args],
-        { input: opts.input ?? '', maxBuffer: 256 << 20, stdio: ['pipe', 'pipe', 'pipe'] },
-      );
+      const argv = ['-u', 'cyrus', '--', DBTOOL, '-C', conf, ...(opts.flags ?? []), file, backend, ...args];
+      const r = spawnSync('runuser', argv, { input: opts.input ?? '', maxBuffer: 256 << 20 });
+      const err = r.stderr.toString();
+      if (r.status !== 0 || /FAILED|fatal/.test(err))
+        throw new Error(`cyr_dbtool ${args.join(' ')} failed (exit ${r.status}): ${err.slice(0, 500)}`);
+      return r.stdout;
     },
     copyIn(src, name) {
       const dst = join(dir, name ?? `copy-${++n}.db`);

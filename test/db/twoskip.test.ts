@@ -6,6 +6,7 @@ import { FormatError } from '../../src/errors.js';
 import { checkTwoskip, decodeTwoskipRecord, readTwoskip, TWOSKIP_DIRTY } from '../../src/db/twoskip.js';
 import type { DbRecord } from '../../src/db/types.js';
 import { indexFixture, INDEX_VERSIONS, seenFixture } from '../helpers/fixtures.js';
+import { lcg } from './prng.js';
 import { batchScript, cyrusRecords, haveCyrus, parseShow, scratch, type Scratch } from './cyrus-tool.js';
 
 const asText = (recs: DbRecord[]) => recs.map((r) => [r.key.toString('latin1'), r.value.toString('latin1')]);
@@ -202,14 +203,3 @@ describe('twoskip: hostile input', () => {
     expect(r.uncommitted).toBeNull();
   });
 });
-
-/** Small deterministic PRNG (LCG) so failures reproduce. */
-export function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x >>> 8;
-  };
-}
-
-

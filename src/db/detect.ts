@@ -1,0 +1,65 @@
+// Backend sniffing and one entry point for reading any cyrusdb file (spec §1.4). Cyrus 3.6 opens
+// a file with the configured backend and, if that fails, with whatever cyrusdb_detect recognises
+// (twoskip and skiplist by the first 16 bytes of their magic); 3.6 even converts 2.4 skiplist seen
+// files on open. So the magic decides, not imapd.conf; flat has no magic and is the fallback.
+import { FormatError } from '../errors.js';
+import type { KeyOrder } from './compare.js';
+import { readFlat } from './flat.js';
+import { readSkiplist, SKIPLIST_MAGIC } from './skiplist.js';
+import { readTwoskip, TWOSKIP_MAGIC } from './twoskip.js';
+import type { Backend, DbRecord, UncommittedTail } from './types.js';
+
+/** Cyrus cyrusdb_detect: needs 32 bytes, compares 16. Returns null for anything else (flat…). */
+export function detectBackend(buf: Buffer): 'twoskip' | 'skiplist' | null {
+  if (buf.length < 32) return null;
+  const head = buf.subarray(0, 16);
+  if (head.equals(SKIPLIST_MAGIC.subarray(0, 16))) return 'skiplist';
+  if (head.equals(TWOSKIP_MAGIC.subarray(0, 16))) return 'twoskip';
+  return null;
+}
+
+export interface ReadDbOptions {
+  /** The backend imapd.conf names; used only when the magic says nothing (then flat by default). */
+  expect?: Backend;
+  /** Key order override (default: raw for twoskip, signed for skiplist). */
+  order?: KeyOrder;
+  /** twoskip only: verify CRCs (default true). */
+  verifyCrc?: boolean;
+  /** flat only: decode 3.x escapes (default true). */
+  escaped?: boolean;
+}
+
+export interface DbContents {
+  backend: Backend;
+  records: DbRecord[];
+  /** False when Cyrus would run recovery before using the file. */
+  clean: boolean;
+  uncommitted: UncommittedTail | null;
+}
+
+/** Reads any cyrusdb file: sniffs the magic, then the backend's reader. Throws FormatError. */
+export function readDb(buf: Buffer, file?: string, options: ReadDbOptions = {}): DbContents {
+  const backend = detectBackend(buf);
+  const order = options.order ? { order: options.order } : {};
+  switch (backend) {
+    case 'twoskip': {
+      const db = readTwoskip(buf, file, { ...order, verifyCrc: options.verifyCrc ?? true });
+      return { backend, records: db.records, clean: db.clean, uncommitted: db.uncommitted };
+    }
+    case 'skiplist': {
+      const db = readSkiplist(buf, file, order);
+      const { uncommitted } = db;
+      return { backend, records: db.records, clean: db.clean, uncommitted: uncommitted && { offset: uncommitted.offset, length: uncommitted.length } };
+    }
+    case null: {
+      const expect = options.expect ?? 'flat';
+      if (expect !== 'flat') {
+        // An empty file is what Cyrus creates before the first write: no records, nothing wrong.
+        if (buf.length === 0) return { backend: expect, records: [], clean: true, uncommitted: null };
+        const magic = expect === 'twoskip' ? TWOSKIP_MAGIC : SKIPLIST_MAGIC;
+        throw new FormatError(buf.length < 32 ? 'TRUNCATED' : 'BAD_MAGIC', `expected a ${expect} file (${magic.subarray(4, 16).toString('latin1').trim()})`, 0, file);
+      }
+      return { backend: 'flat', records: readFlat(buf, file, { escaped: options.escaped ?? true }).records, clean: true, uncommitted: null };
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// readDb decides the backend by magic, as Cyrus 3.6's cyrusdb_detect does, not by configuration.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FormatError } from '../../src/errors.js';
+import { detectBackend, readDb } from '../../src/db/detect.js';
+import { seenFixture } from '../helpers/fixtures.js';
+
+// cyrusdb_detect looks at 16 bytes of a file of at least 32
+const SKIPLIST = Buffer.concat([Buffer.from('\xa1\x02\x8b\x0dskiplist file\0\0\0', 'latin1'), Buffer.alloc(28)]);
+
+describe('backend detection', () => {
+  it('recognises twoskip by magic and reads it whatever imapd.conf says', () => {
+    const buf = readFileSync(join(seenFixture(), 'conf/fxseen.seen.db'));
+    expect(detectBackend(buf)).toBe('twoskip');
+    for (const expect_ of ['skiplist', 'flat', undefined] as const) {
+      const db = readDb(buf, 'seen.db', { expect: expect_ });
+      expect(db.backend).toBe('twoskip');
+      expect(db.records.length).toBe(4);
+    }
+  });
+
+  it('recognises skiplist by magic', () => {
+    expect(detectBackend(SKIPLIST)).toBe('skiplist');
+  });
+
+  it('falls back to flat for anything without magic, and to the expected backend for an empty file', () => {
+    const flat = Buffer.from('a\t1\nb\t2\n');
+    expect(detectBackend(flat)).toBeNull();
+    expect(readDb(flat).records.map((r) => r.key.toString())).toEqual(['a', 'b']);
+    expect(readDb(Buffer.alloc(0), 'x', { expect: 'twoskip' })).toEqual({ backend: 'twoskip', records: [], clean: true, uncommitted: null });
+  });
+
+  it('refuses text where a twoskip file was expected, naming the file', () => {
+    try {
+      readDb(Buffer.from('a\t1\n'.repeat(20)), '/x/seen.db', { expect: 'twoskip' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(FormatError);
+      expect((e as FormatError).code).toBe('BAD_MAGIC');
+      expect((e as FormatError).file).toBe('/x/seen.db');
+    }
+  });
+});
