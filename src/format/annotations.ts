@@ -34,7 +34,7 @@ export interface ValueOptions {
   longSize?: 4 | 8;
 }
 
-/** Splits `<uid> NUL <entry> NUL <userid> NUL`. Text is decoded as UTF-8 (Cyrus treats it as bytes). */
+/** Splits `<uid> NUL <entry> NUL <userid> NUL`. Text is kept as byte strings (latin1), as Cyrus treats it. */
 export function decodeAnnotationKey(key: Buffer): AnnotationKey {
   const nul1 = key.indexOf(0);
   if (nul1 < 0) throw new FormatError('BAD_SYNTAX', 'annotation key has no NUL after the uid', key.length);
@@ -44,12 +44,12 @@ export function decodeAnnotationKey(key: Buffer): AnnotationKey {
   }
   const nul2 = key.indexOf(0, nul1 + 1);
   const entryEnd = nul2 < 0 ? key.length : nul2;
-  const entry = key.toString('utf8', nul1 + 1, entryEnd);
+  const entry = key.toString('latin1', nul1 + 1, entryEnd);
   let userid: string | null = null;
   if (nul2 >= 0) {
     // The userid runs to the next NUL (written with one), or to the end of the key.
     const nul3 = key.indexOf(0, nul2 + 1);
-    userid = key.toString('utf8', nul2 + 1, nul3 < 0 ? key.length : nul3);
+    userid = key.toString('latin1', nul2 + 1, nul3 < 0 ? key.length : nul3);
   }
   return { uid: Number(uidText), entry, userid };
 }

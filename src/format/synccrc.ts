@@ -3,6 +3,8 @@
 // crc_basic, crc_annot, crc_virtannot, mailbox_synccrcs). Both are XORs of per-record CRC32s, so
 // order does not matter. Every behaviour that differs between Cyrus releases is a parameter
 // (SyncCrcAlgorithm), because the value must match what the Cyrus that reads the mailbox computes.
+// Strings (flag names, entries, userids, string values) are byte strings, one char per byte
+// (latin1), as src/format/header.ts and annotations.ts produce them: Cyrus hashes raw bytes.
 import { crc32 } from 'node:zlib';
 import { InternalFlag, SystemFlag } from './index/flags.js';
 
@@ -84,7 +86,7 @@ const ZERO_GUID = '0'.repeat(40);
 const isExpunged = (r: { internalFlags: number }) => (r.internalFlags & InternalFlag.EXPUNGED) !== 0;
 
 function flagCrc(name: string, alg: SyncCrcAlgorithm): number {
-  const bytes = Buffer.from(name, 'utf8');
+  const bytes = Buffer.from(name, 'latin1');
   return crc32(alg.flagCase === 'lowercase' ? asciiLower(bytes) : bytes);
 }
 
@@ -125,7 +127,7 @@ export function syncCrcBasicRecord(
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
   if (isExpunged(record)) return 0;
-  return crc32(Buffer.from(syncCrcBasicString(record, userFlagNames, alg), 'utf8'));
+  return crc32(Buffer.from(syncCrcBasicString(record, userFlagNames, alg), 'latin1'));
 }
 
 /** SYNC_CRC of a mailbox: 0 XOR every record's contribution. */
@@ -148,8 +150,8 @@ export function crcAnnot(
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
   if (userid === null && alg.nullUserid === 'skip') return 0;
-  const prefix = Buffer.from(`${uid} ${entry} ${userid ?? ''} `, 'utf8');
-  return crc32(Buffer.concat([prefix, typeof value === 'string' ? Buffer.from(value, 'utf8') : value]));
+  const prefix = Buffer.from(`${uid} ${entry} ${userid ?? ''} `, 'latin1');
+  return crc32(Buffer.concat([prefix, typeof value === 'string' ? Buffer.from(value, 'latin1') : value]));
 }
 
 export const ANNOT_NS = '/vendor/cmu/cyrus-imapd/';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTwoskip } from '../../src/db/twoskip.js';
 import { messageAnnotations, type MessageAnnotation } from '../../src/format/annotations.js';
+import { decodeHeader } from '../../src/format/header.js';
 import { decodeIndex, isExpunged } from '../../src/format/index/index.js';
 import { SYNC_CRC_ALGORITHMS, syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
 import { INDEX_VERSIONS, indexFixture, seenFixture } from '../helpers/fixtures.js';
@@ -18,24 +19,11 @@ const MAILBOX_FIXTURES: Array<[string, () => string]> = [
   ]),
 ];
 
-/**
- * User flag names from a Cyrus 3.6 (dlist) cyrus.header: the `U (...)` list, slot i = flag i.
- * Deliberately tiny (atoms and NIL only, which is all the fixtures hold); src/format/header.ts
- * is the real reader.
- */
-function userFlagNames(header: Buffer): Array<string | null> {
-  const line = header.toString('latin1').split('\n').find((l) => l.startsWith('%('));
-  if (!line) throw new Error('not a dlist cyrus.header');
-  const m = / U \(([^()]*)\)/.exec(line);
-  if (!m) return [];
-  return m[1]!.split(' ').map((t) => (t === 'NIL' ? null : t));
-}
-
 function load(dir: string) {
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
   const mbox = join(dir, 'mailbox');
   const index = decodeIndex(readFileSync(join(mbox, 'cyrus.index')));
-  const flags = userFlagNames(readFileSync(join(mbox, 'cyrus.header')));
+  const flags = decodeHeader(readFileSync(join(mbox, 'cyrus.header'))).userFlags;
   const db = readTwoskip(readFileSync(join(mbox, 'cyrus.annotations')));
   const annotations = messageAnnotations(db.records, expected.mailbox as string);
   return { expected, index, flags, annotations };
