@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import type { Outcome } from '../main.js';
+import { register as check } from './check.js';
 
 /** Each command adds itself to the program; its action stores its exit code in `outcome`. */
 export type Register = (program: Command, outcome: Outcome) => void;
 
-export const COMMANDS: Register[] = [];
+export const COMMANDS: Register[] = [
+  check,
+];

@@ -1,0 +1,98 @@
+// Before anything is reported, a second look: cyrus.index (and the files that go with it) copied
+// again under a brief shared fcntl lock, so Cyrus is not mid-write, and every finding of the
+// first, lock-free pass re-decided against that snapshot. A message appended, expunged or
+// re-flagged while we were hashing therefore disappears from the findings instead of being
+// reported as damage. The lock is held only while bytes are copied and a few files stat()ed —
+// never while hashing or decoding.
+import { stat } from 'node:fs/promises';
+import type { Finding } from '../findings.js';
+import { InternalFlag, type IndexRecord } from '../format/index/index.js';
+import { LockBusy, withSharedIndexLock } from './index-lock.js';
+import { readMailbox } from './read.js';
+import type { FolderScan } from './scan-folder.js';
+import { metaPaths, type MailboxTarget } from './types.js';
+import { messagePath, verifyMetadata, type FileCheck, type MailboxData, type MetaVerdict } from './verify-mailbox.js';
+
+export interface FirstLook {
+  verdict: MetaVerdict;
+  scan: FolderScan;
+  /** Findings from hashing, with the file check that produced each. */
+  fileFindings: Array<{ finding: Finding; check: FileCheck }>;
+}
+
+export interface Confirmed {
+  findings: Finding[];
+  verdict: MetaVerdict;
+  /** Why the findings could not be confirmed under the lock (they are reported as first seen). */
+  unconfirmed?: string;
+  /** The mailbox folder vanished meanwhile (deleted or renamed): nothing to report. */
+  vanished?: boolean;
+}
+
+const exists = async (path: string) => {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+};
+
+/** The files whose presence a finding depends on, to be stat()ed under the lock. */
+function pathsToRecheck(first: FirstLook): string[] {
+  const paths = new Set<string>();
+  for (const name of first.scan.odd) paths.add(`${first.scan.dir}/${name}`);
+  for (const f of first.verdict.findings) if ((f.code === 'UNINDEXED_FILE' || f.code === 'UNINDEXED_FILE_REUSE') && f.file) paths.add(f.file);
+  for (const { check } of first.fileFindings) paths.add(check.path);
+  return [...paths];
+}
+
+export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal?: AbortSignal; lockTimeoutMs?: number } = {}): Promise<Confirmed> {
+  const recheck = pathsToRecheck(first);
+  let data: MailboxData;
+  let present: Map<string, boolean>;
+  let unconfirmed: string | undefined;
+  const snapshot = async (locked?: Parameters<typeof readMailbox>[1]) => {
+    const d = await readMailbox(t, locked);
+    const p = new Map<string, boolean>();
+    await Promise.all(recheck.map(async (path) => p.set(path, await exists(path))));
+    return { d, p };
+  };
+  try {
+    ({ d: data, p: present } = await withSharedIndexLock(metaPaths(t).index, (fh) => snapshot(fh), {
+      signal: opts.signal,
+      timeoutMs: opts.lockTimeoutMs,
+    }));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof LockBusy) && code === undefined) throw e;
+    // No cyrus.index to lock (INDEX_MISSING) or it stayed locked: a plain second read.
+    if (e instanceof LockBusy) unconfirmed = e.message;
+    if (!(await exists(t.dir))) return { findings: [], verdict: first.verdict, vanished: true };
+    ({ d: data, p: present } = await snapshot());
+  }
+
+  // The folder listing of the first pass, minus files that are gone now.
+  const scan: FolderScan = {
+    ...first.scan,
+    odd: first.scan.odd.filter((n) => present.get(`${first.scan.dir}/${n}`) !== false),
+    uids: first.scan.uids.filter((u) => present.get(messagePath(first.scan.dir, u)) !== false),
+  };
+  const verdict = verifyMetadata(data, scan);
+  const findings = [...verdict.findings];
+  for (const { finding, check } of first.fileFindings) {
+    const now = verdict.recordsByUid.get(check.uid);
+    if (!now || !sameMessage(now, check)) continue; // expunged, unlinked or repacked meanwhile
+    if (finding.code === 'FILE_MISSING' && present.get(check.path)) continue; // it is there after all
+    findings.push(finding);
+  }
+  if (unconfirmed) for (const f of findings) f.message += ` (unconfirmed: ${unconfirmed})`;
+  return { findings, verdict, unconfirmed };
+}
+
+/** The record still describes the file we hashed and still needs it. */
+function sameMessage(r: IndexRecord, c: FileCheck): boolean {
+  if (r.internalFlags & InternalFlag.UNLINKED) return false;
+  const guid = r.guid && !/^0+$/.test(r.guid) ? r.guid : undefined;
+  return Number(r.size) === c.size && guid === c.guid;
+}

@@ -1,0 +1,191 @@
+// The check pipeline: discover → read metadata → verify → hash (workers) → confirm → report.
+// Mailboxes stream through a small window: while the pool hashes one mailbox's files, the next
+// mailboxes' indexes are read and verified, so reading overlaps hashing; reports leave in
+// discovery order; nothing accumulates per spool except counters.
+import type { Finding, FindingCode } from '../findings.js';
+import { confirm, type FirstLook } from './confirm.js';
+import { BATCH_BYTES, BATCH_FILES, HashPool } from './pool.js';
+import type { Progress } from './progress.js';
+import { readMailbox } from './read.js';
+import type { Reporter } from './report.js';
+import { scanFolder } from './scan-folder.js';
+import { metaPaths, type MailboxReport, type MailboxTarget, type Skipped, type Summary } from './types.js';
+import { verifyFile, verifyMetadata, type FileCheck } from './verify-mailbox.js';
+
+/** Discovery yields mailboxes to check and, for -v, the ones it deliberately skips. */
+export type Discovered = MailboxTarget | { skipped: Skipped };
+
+export interface RunOptions {
+  targets: AsyncIterable<Discovered>;
+  jobs: number;
+  reporter: Reporter;
+  progress: Progress;
+  /** Aborted on SIGINT/SIGTERM: stop, report what is complete. */
+  signal?: AbortSignal;
+  /** Mailboxes in flight at once (reading ahead of the hashing). */
+  window?: number;
+  lockTimeoutMs?: number;
+}
+
+export interface RunResult {
+  summary: Summary;
+  interrupted: boolean;
+}
+
+interface Counters {
+  mailboxes: number;
+  messages: number;
+  files: number;
+  bytes: number;
+}
+
+class Interrupted extends Error {}
+
+export async function runCheck(o: RunOptions): Promise<RunResult> {
+  const started = process.hrtime.bigint();
+  const pool = new HashPool(o.jobs);
+  const window = o.window ?? Math.max(2, o.jobs + 1);
+  const counts: Counters = { mailboxes: 0, messages: 0, files: 0, bytes: 0 };
+  const byCode: Partial<Record<FindingCode, number>> = {};
+  const inflight: Promise<MailboxReport>[] = [];
+  // fcntl locks are per process: never two passes over one cyrus.index at the same time.
+  const busyIndexes = new Map<string, Promise<unknown>>();
+  const signal = o.signal;
+  let interrupted = false;
+
+  const emit = (m: MailboxReport) => {
+    counts.mailboxes++;
+    counts.messages += m.records;
+    for (const f of m.findings) byCode[f.code] = (byCode[f.code] ?? 0) + 1;
+    o.reporter.mailbox(m);
+    o.progress.update({ mailboxes: counts.mailboxes, files: counts.files, bytes: counts.bytes });
+  };
+
+  const onAbort = () => void pool.destroy().catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  o.reporter.start();
+  try {
+    for await (const item of o.targets) {
+      if (signal?.aborted) throw new Interrupted();
+      if ('skipped' in item) {
+        o.reporter.skipped(item.skipped);
+        continue;
+      }
+      const key = metaPaths(item).index;
+      const before = busyIndexes.get(key);
+      const p = (async () => {
+        if (before) await before.catch(() => {});
+        return checkMailbox(item, pool, counts, o);
+      })();
+      busyIndexes.set(key, p);
+      void p.then(
+        () => busyIndexes.get(key) === p && busyIndexes.delete(key),
+        () => busyIndexes.get(key) === p && busyIndexes.delete(key),
+      );
+      inflight.push(p);
+      while (inflight.length >= window) emit(await inflight.shift()!);
+    }
+    while (inflight.length) emit(await inflight.shift()!);
+  } catch (e) {
+    if (!signal?.aborted) {
+      await pool.destroy().catch(() => {});
+      await Promise.allSettled(inflight);
+      throw e;
+    }
+    interrupted = true;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (interrupted) {
+    await pool.destroy().catch(() => {});
+    await Promise.allSettled(inflight);
+  } else {
+    await pool.close();
+  }
+  o.progress.stop();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const summary: Summary = {
+    mailboxes: counts.mailboxes,
+    messages: counts.messages,
+    bytesHashed: counts.bytes,
+    seconds: Math.round(seconds * 1000) / 1000,
+    findings: byCode,
+  };
+  if (interrupted) summary.interrupted = true;
+  o.reporter.end(summary);
+  return { summary, interrupted };
+}
+
+async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, o: RunOptions): Promise<MailboxReport> {
+  const [data, scan] = await Promise.all([readMailbox(t), scanFolder(t.dir)]);
+  const verdict = verifyMetadata(data, scan);
+  const { fileFindings, bytes } = await hashAll(verdict.files, pool, counts, o);
+  let findings: Finding[] = [...verdict.findings, ...fileFindings.map((x) => x.finding)];
+  let final = verdict;
+  if (findings.length > 0) {
+    const first: FirstLook = { verdict, scan, fileFindings };
+    const c = await confirm(t, first, { signal: o.signal, lockTimeoutMs: o.lockTimeoutMs });
+    if (c.vanished) o.reporter.note(`${t.name}: folder ${t.dir} vanished during the check (deleted or renamed); nothing reported`);
+    findings = c.findings;
+    final = c.verdict;
+  }
+  const name = (t.nameFromHeader ? final.name : undefined) ?? t.name;
+  return {
+    name,
+    path: t.dir,
+    indexVersion: final.indexVersion,
+    uniqueid: final.uniqueid,
+    records: final.records,
+    messagesVerified: verdict.files.length - fileFindings.filter((x) => x.finding.code === 'FILE_MISSING' || x.finding.code === 'FILE_UNREADABLE').length,
+    bytesHashed: bytes,
+    findings: findings.map((f) => ({ ...f, mailbox: name })),
+  };
+}
+
+/** Hashes a mailbox's files in batches through the pool; findings with the check behind each. */
+async function hashAll(
+  files: FileCheck[],
+  pool: HashPool,
+  counts: Counters,
+  o: RunOptions,
+): Promise<{ fileFindings: Array<{ finding: Finding; check: FileCheck }>; bytes: number }> {
+  const out: Array<{ finding: Finding; check: FileCheck }> = [];
+  let bytes = 0;
+  const pending: Promise<void>[] = [];
+  const submit = (batch: FileCheck[]) => {
+    pending.push(
+      pool.hash(batch.map((f) => f.path)).then((results) => {
+        results.forEach((r, i) => {
+          const check = batch[i]!;
+          const finding = verifyFile(check, r);
+          if (finding) out.push({ finding, check });
+          counts.files++;
+          counts.bytes += r.size;
+          bytes += r.size;
+        });
+        o.progress.update({ mailboxes: counts.mailboxes, files: counts.files, bytes: counts.bytes });
+      }),
+    );
+  };
+  let batch: FileCheck[] = [];
+  let batchBytes = 0;
+  for (const f of files) {
+    batch.push(f);
+    batchBytes += f.size;
+    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
+      await pool.slot();
+      if (o.signal?.aborted) throw new Interrupted();
+      submit(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+  }
+  if (batch.length) {
+    await pool.slot();
+    if (o.signal?.aborted) throw new Interrupted();
+    submit(batch);
+  }
+  await Promise.all(pending);
+  out.sort((a, b) => a.check.uid - b.check.uid);
+  return { fileFindings: out, bytes };
+}

@@ -1,0 +1,432 @@
+// The decisions of `check` for one mailbox, as pure functions over what was read from disk:
+// metadata (cyrus.header, cyrus.index, cyrus.cache, annotations) and the folder listing in,
+// findings and the list of message files to hash out; then each hash result in, findings out.
+// No I/O here: run.ts reads, workers hash, confirm.ts re-reads under the lock and calls these
+// again, so the unlocked first look and the locked second look decide by the same rules.
+import { crc32 } from 'node:zlib';
+import { FormatError } from '../errors.js';
+import { finding, type Finding } from '../findings.js';
+import { cacheRecordCrc, decodeCacheHeader, decodeCacheRecord } from '../format/cache.js';
+import {
+  decodeIndexHeader,
+  decodeIndexRecord,
+  indexGeometry,
+  InternalFlag,
+  SystemFlag,
+  userFlagBits,
+  type IndexHeader,
+  type IndexRecord,
+} from '../format/index/index.js';
+import type { FolderScan } from './scan-folder.js';
+import type { HashResult } from './pool.js';
+
+/** A file read from disk, or the errno code that stopped it. */
+export type Loaded = { buf: Buffer; error?: undefined } | { buf?: undefined; error: string };
+
+/** What cyrus.header says, as far as check needs it. */
+export interface HeaderInfo {
+  name?: string;
+  uniqueid?: string;
+  /** Flag names by slot; a hole (removed slot) is null/undefined/''. */
+  userFlags: ReadonlyArray<string | null | undefined>;
+}
+
+/** The replication checksums recomputed from the records (synccrc.ts), when computable. */
+export interface ComputedCrcs {
+  basic?: number;
+  annot?: number;
+}
+
+/** Everything verifyMetadata looks at, gathered by the caller (read.ts / confirm.ts). */
+export interface MailboxData {
+  dir: string;
+  /** Where the metadata files are (for findings' `file`). */
+  paths: { header: string; index: string; cache: string };
+  archiveDir?: string;
+  headerFile: Loaded;
+  /** Decoded cyrus.header, or the decode error (HEADER_BAD). */
+  header?: HeaderInfo;
+  headerError?: string;
+  /** CRC32 of the whole cyrus.header file. */
+  headerCrc?: number;
+  index: Loaded;
+  cache: Loaded;
+  /** The archive partition's cyrus.cache, for ARCHIVED records, if a different file. */
+  archiveCache?: Loaded;
+  /** Uniqueid mailboxes.db names for this mailbox. */
+  expectedUniqueid?: string;
+  /**
+   * Recomputes SYNC_CRC / SYNC_CRC_ANNOT over the live records; supplied by the caller because
+   * the annotation half needs cyrus.annotations. Absent: those two checks are skipped.
+   */
+  syncCrcs?: (header: IndexHeader, records: IndexRecord[], userFlags: HeaderInfo['userFlags']) => ComputedCrcs;
+}
+
+/** A message file to hash and what its record says it must be. */
+export interface FileCheck {
+  uid: number;
+  path: string;
+  size: number;
+  /** Hex SHA-1, absent when the record has no GUID (v < 10) or an all-zero one. */
+  guid?: string;
+}
+
+export interface MetaVerdict {
+  findings: Finding[];
+  files: FileCheck[];
+  indexVersion?: number;
+  uniqueid?: string;
+  name?: string;
+  records: number;
+  /** UIDs that have a record (live or not), ascending; for UNINDEXED_* decisions. */
+  recordUids: Uint32Array;
+  header?: IndexHeader;
+  /** Decoded records (kept for confirm: comparing the re-read with what was hashed). */
+  recordsByUid: Map<number, IndexRecord>;
+}
+
+const ZERO_GUID = '0'.repeat(40);
+const isUnlinked = (r: IndexRecord) => (r.internalFlags & InternalFlag.UNLINKED) !== 0;
+const isExpunged = (r: IndexRecord) => (r.internalFlags & InternalFlag.EXPUNGED) !== 0;
+/** A record Cyrus itself wiped (reconstruct: uid 0, EXPUNGED|UNLINKED): waiting for a repack. */
+const isWiped = (r: IndexRecord) => r.uid === 0 && isUnlinked(r);
+
+export function messagePath(dir: string, uid: number): string {
+  return `${dir}/${uid}.`;
+}
+
+export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
+  const findings: Finding[] = [];
+  const files: FileCheck[] = [];
+  const recordsByUid = new Map<number, IndexRecord>();
+  const v: MetaVerdict = { findings, files, records: 0, recordUids: new Uint32Array(0), recordsByUid };
+
+  // cyrus.header
+  if (d.headerFile.buf === undefined) {
+    if (d.headerFile.error === 'ENOENT') findings.push(finding('HEADER_MISSING', 'cyrus.header is missing'));
+    else findings.push(finding('HEADER_BAD', `cyrus.header cannot be read: ${d.headerFile.error}`));
+  } else if (!d.header) {
+    findings.push(finding('HEADER_BAD', `cyrus.header does not parse: ${d.headerError ?? 'unknown error'}`));
+  } else {
+    v.name = d.header.name;
+    v.uniqueid = d.header.uniqueid;
+    if (d.expectedUniqueid !== undefined && d.header.uniqueid !== d.expectedUniqueid) {
+      findings.push(
+        finding('UNIQUEID_MISMATCH', 'cyrus.header and mailboxes.db name different uniqueids', {
+          expected: d.expectedUniqueid,
+          actual: d.header.uniqueid ?? '',
+        }),
+      );
+    }
+  }
+
+  // cyrus.index header
+  if (d.index.buf === undefined) {
+    if (d.index.error === 'ENOENT') findings.push(finding('INDEX_MISSING', 'cyrus.index is missing'));
+    else findings.push(finding('INDEX_MISSING', `cyrus.index cannot be read: ${d.index.error}`));
+    return withFileFindings(v, scan, false);
+  }
+  const ibuf: Buffer = d.index.buf;
+  let h: IndexHeader;
+  try {
+    h = decodeIndexHeader(ibuf);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    if (e.code === 'BAD_VERSION') {
+      findings.push(finding('INDEX_VERSION_UNSUPPORTED', e.message, { offset: e.offset, actual: ibuf.readUInt32BE(8) }));
+    } else if (e.code === 'TRUNCATED') {
+      findings.push(finding('INDEX_TRUNCATED', e.message, { offset: e.offset, actual: ibuf.length }));
+    } else {
+      // start_offset / record_size that do not fit the version: the geometry cannot be trusted.
+      findings.push(finding('INDEX_HEADER_CRC', `cyrus.index header is inconsistent: ${e.message}`, { offset: e.offset }));
+    }
+    return withFileFindings(v, scan, false);
+  }
+  v.header = h;
+  v.indexVersion = h.minorVersion;
+  const headerOk = h.crcOk;
+  if (!headerOk) {
+    findings.push(
+      finding('INDEX_HEADER_CRC', 'cyrus.index header CRC is wrong', {
+        expected: hex(h.crcComputed),
+        actual: hex(h.crcStored),
+      }),
+    );
+  }
+  const geo = indexGeometry(h, ibuf.length);
+  v.records = h.numRecords;
+  if (geo.truncated) {
+    // Cyrus refuses such an index ("IOERROR: refreshing index"); bytes past the committed
+    // records, on the other hand, are an uncommitted append and legal.
+    findings.push(
+      finding('INDEX_TRUNCATED', `cyrus.index holds ${geo.recordCount} of its ${h.numRecords} records`, {
+        expected: geo.expectedSize,
+        actual: ibuf.length,
+      }),
+    );
+    return withFileFindings(v, scan, false);
+  }
+
+  // header_file_crc: Cyrus warns only when both sides are non-zero (never-set is not damage).
+  if (d.headerCrc !== undefined && h.headerFileCrc !== undefined && h.headerFileCrc !== 0 && h.headerFileCrc !== d.headerCrc) {
+    findings.push(
+      finding('HEADER_FILE_CRC', "cyrus.index's header_file_crc does not match cyrus.header", {
+        expected: hex(d.headerCrc),
+        actual: hex(h.headerFileCrc),
+      }),
+    );
+  }
+
+  // records
+  const userFlags = d.header?.userFlags;
+  const named = (n: number) => !!userFlags?.[n];
+  const live: IndexRecord[] = [];
+  const uids: number[] = [];
+  let prevUid = 0;
+  let badRecords = 0;
+  let needsCache = false;
+  const counts = { exists: 0, answered: 0, flagged: 0, deleted: 0, unseen: 0, quotaMailboxUsed: 0n };
+  for (let i = 0; i < h.numRecords; i++) {
+    const offset = h.startOffset + i * h.recordSize;
+    const r = decodeIndexRecord(ibuf, offset, h);
+    if (!r.crcOk) {
+      badRecords++;
+      findings.push(
+        finding('RECORD_CRC', `record ${i + 1} CRC is wrong`, {
+          uid: r.uid,
+          file: d.paths.index,
+          offset,
+          expected: hex(r.recordCrcComputed),
+          actual: hex(r.recordCrc),
+        }),
+      );
+      // Its uid probably still names its file: keep the file "indexed", verify nothing else.
+      if (r.uid > 0) uids.push(r.uid);
+      continue;
+    }
+    if (isWiped(r)) continue;
+    if (r.uid <= prevUid) {
+      findings.push(
+        finding('UID_ORDER', `record ${i + 1} has uid ${r.uid}, not above the previous ${prevUid}`, {
+          uid: r.uid,
+          file: d.paths.index,
+          offset,
+          expected: `> ${prevUid}`,
+          actual: r.uid,
+        }),
+      );
+      // Cyrus keeps the first record of a uid and wipes this one; it must not claim a file.
+      badRecords++;
+      continue;
+    }
+    prevUid = r.uid;
+    uids.push(r.uid);
+    recordsByUid.set(r.uid, r);
+    if (h.lastUid < r.uid) {
+      findings.push(finding('LAST_UID_LOW', `uid ${r.uid} is above last_uid ${h.lastUid}`, { uid: r.uid, expected: `>= ${r.uid}`, actual: h.lastUid }));
+    }
+    if (h.highestmodseq !== undefined && r.modseq !== undefined && r.modseq > h.highestmodseq) {
+      findings.push(
+        finding('HIGHESTMODSEQ_LOW', `uid ${r.uid} has modseq ${r.modseq}, above highestmodseq ${h.highestmodseq}`, {
+          uid: r.uid,
+          expected: `>= ${r.modseq}`,
+          actual: String(h.highestmodseq),
+        }),
+      );
+    }
+    if (!isExpunged(r)) {
+      live.push(r);
+      counts.exists++;
+      counts.quotaMailboxUsed += r.size;
+      if (r.systemFlags & SystemFlag.ANSWERED) counts.answered++;
+      if (r.systemFlags & SystemFlag.FLAGGED) counts.flagged++;
+      if (r.systemFlags & SystemFlag.DELETED) counts.deleted++;
+      if (!(r.systemFlags & SystemFlag.SEEN)) counts.unseen++;
+    }
+    if (userFlags) {
+      const unnamed = userFlagBits(r.userFlags).filter((n) => !named(n));
+      if (unnamed.length) {
+        findings.push(
+          finding('USER_FLAG_UNNAMED', `user flag${unnamed.length > 1 ? 's' : ''} ${unnamed.join(', ')} set but not named in cyrus.header`, {
+            uid: r.uid,
+            actual: unnamed.join(','),
+          }),
+        );
+      }
+    }
+    if (isUnlinked(r)) continue; // no file, no cache record to trust any more
+    // cache record
+    const archived = (r.internalFlags & InternalFlag.ARCHIVED) !== 0;
+    const cache = archived && d.archiveCache ? d.archiveCache : d.cache;
+    if (r.cacheOffset !== 0) needsCache = true;
+    if (cache.buf) {
+      const f = verifyCacheRecord(cache.buf, r, d.paths.cache);
+      if (f) findings.push(f);
+    }
+    // message file
+    const size = Number(r.size);
+    const guid = r.guid && r.guid !== ZERO_GUID ? r.guid : undefined;
+    if (h.minorVersion >= 10 && !guid) {
+      findings.push(finding('GUID_ZERO', 'record has no GUID: its content cannot be verified', { uid: r.uid }));
+    }
+    files.push({ uid: r.uid, path: messagePath(archived && d.archiveDir ? d.archiveDir : d.dir, r.uid), size, guid });
+  }
+  v.recordUids = Uint32Array.from(uids).sort();
+
+  // cyrus.cache: present when records point into it, and of the index's generation.
+  if (d.cache.buf === undefined) {
+    if (needsCache) {
+      const what = d.cache.error === 'ENOENT' ? 'is missing' : `cannot be read: ${d.cache.error}`;
+      findings.push(finding('CACHE_MISSING', `cyrus.cache ${what}`, { file: d.paths.cache }));
+    }
+  } else {
+    const gen = cacheGeneration(d.cache);
+    if (gen !== undefined && gen !== h.generationNo) {
+      findings.push(
+        finding('CACHE_GENERATION', "cyrus.cache's generation differs from cyrus.index's", {
+          file: d.paths.cache,
+          expected: h.generationNo,
+          actual: gen,
+        }),
+      );
+    }
+  }
+
+  // Header-derived checks need a header we trust and records we could all read.
+  if (headerOk && badRecords === 0) {
+    const want: Array<[string, number | bigint | undefined, number | bigint]> = [
+      ['answered', h.answered, counts.answered],
+      ['flagged', h.flagged, counts.flagged],
+      ['deleted', h.deleted, counts.deleted],
+      ['quota_mailbox_used', h.quotaMailboxUsed, counts.quotaMailboxUsed],
+    ];
+    // exists and the seen state live in the record only from v12 on; unseen from v14.
+    if (h.minorVersion >= 12) want.push(['exists', h.exists, counts.exists]);
+    if (h.minorVersion >= 14) want.push(['unseen', h.unseen, counts.unseen]);
+    for (const [field, stored, actual] of want) {
+      if (stored !== undefined && BigInt(stored) !== BigInt(actual)) {
+        findings.push(
+          finding('COUNTER_MISMATCH', `header ${field} is ${stored}, the records say ${actual}`, {
+            field,
+            expected: String(actual),
+            actual: String(stored),
+          }),
+        );
+      }
+    }
+    if (d.syncCrcs && userFlags && h.minorVersion >= 12) {
+      const c = d.syncCrcs(h, live, userFlags);
+      if (c.basic !== undefined && h.syncCrcBasic !== undefined && c.basic !== h.syncCrcBasic) {
+        findings.push(
+          finding('SYNC_CRC_MISMATCH', 'stored SYNC_CRC differs from the one computed from the records', {
+            expected: c.basic,
+            actual: h.syncCrcBasic,
+          }),
+        );
+      }
+      if (c.annot !== undefined && h.syncCrcAnnot !== undefined && !h.quirks.includes('V13_SYNC_CRC_VERS') && c.annot !== h.syncCrcAnnot) {
+        findings.push(
+          finding('SYNC_CRC_ANNOT_MISMATCH', 'stored SYNC_CRC_ANNOT differs from the one computed from the records and annotations', {
+            expected: c.annot,
+            actual: h.syncCrcAnnot,
+          }),
+        );
+      }
+    }
+  }
+  return withFileFindings(v, scan, true);
+}
+
+/** Odd files always; unindexed files only when the index could be read to the end. */
+function withFileFindings(v: MetaVerdict, scan: FolderScan, indexUsable: boolean): MetaVerdict {
+  for (const name of scan.odd) {
+    v.findings.push(finding('ODD_FILE', 'a file Cyrus does not expect in a mailbox folder', { file: `${scan.dir}/${name}` }));
+  }
+  if (!indexUsable || !v.header) return v;
+  const lastUid = v.header.lastUid;
+  const have = v.recordUids;
+  let j = 0;
+  for (const uid of scan.uids) {
+    while (j < have.length && have[j]! < uid) j++;
+    if (j < have.length && have[j] === uid) continue;
+    const file = messagePath(scan.dir, uid);
+    if (uid > lastUid) {
+      v.findings.push(finding('UNINDEXED_FILE', `message file with no record, above last_uid ${lastUid}`, { uid, file }));
+    } else {
+      v.findings.push(
+        finding('UNINDEXED_FILE_REUSE', `message file with no record, at or below last_uid ${lastUid} (appending it as-is would reuse a UID)`, {
+          uid,
+          file,
+        }),
+      );
+    }
+  }
+  return v;
+}
+
+function cacheGeneration(cache: Loaded): number | undefined {
+  if (cache.buf === undefined) return undefined;
+  try {
+    return decodeCacheHeader(cache.buf).generation;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CACHE_RECORD_BAD when the record cannot be framed, CACHE_CRC when its CRC is wrong. */
+export function verifyCacheRecord(cache: Buffer, r: IndexRecord, file: string): Finding | undefined {
+  if (r.cacheCrc === undefined) return undefined; // v < 12: no cache CRC to check
+  if (r.cacheOffset === 0) {
+    return finding('CACHE_RECORD_BAD', 'record has no cache record (offset 0)', { uid: r.uid, file, offset: 0 });
+  }
+  let length: number;
+  try {
+    length = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion).length;
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return finding('CACHE_RECORD_BAD', `cache record does not frame: ${e.message}`, { uid: r.uid, file, offset: r.cacheOffset });
+  }
+  // Cyrus accepts a zero cache_crc unchecked (an old-style record, re-parsed on use).
+  if (r.cacheCrc === 0) return undefined;
+  const crc = cacheRecordCrc(cache, r.cacheOffset, length);
+  if (crc !== r.cacheCrc) {
+    return finding('CACHE_CRC', 'cache record CRC is wrong', {
+      uid: r.uid,
+      file,
+      offset: r.cacheOffset,
+      expected: hex(crc),
+      actual: hex(r.cacheCrc),
+    });
+  }
+  return undefined;
+}
+
+/** The finding (if any) for one hashed file. */
+export function verifyFile(fc: FileCheck, res: HashResult): Finding | undefined {
+  if (res.error) {
+    if (res.error === 'ENOENT') return finding('FILE_MISSING', 'message file is missing', { uid: fc.uid, file: fc.path });
+    return finding('FILE_UNREADABLE', `message file cannot be read: ${res.error}`, { uid: fc.uid, file: fc.path, actual: res.error });
+  }
+  if (res.size !== fc.size) {
+    return finding('SIZE_MISMATCH', 'message file size differs from its record', {
+      uid: fc.uid,
+      file: fc.path,
+      expected: fc.size,
+      actual: res.size,
+    });
+  }
+  if (fc.guid && res.sha1 !== fc.guid) {
+    return finding('GUID_MISMATCH', 'file content does not match its GUID', {
+      uid: fc.uid,
+      file: fc.path,
+      expected: fc.guid,
+      actual: res.sha1,
+    });
+  }
+  return undefined;
+}
+
+const hex = (n: number | undefined) => (n === undefined ? '' : (n >>> 0).toString(16).padStart(8, '0'));
+
+/** CRC32 of a whole cyrus.header (what cyrus.index stores as header_file_crc). */
+export const fileCrc = (buf: Buffer) => crc32(buf) >>> 0;
