@@ -1,0 +1,71 @@
+// What Cyrus would put in the index record and the cache record for a message file
+// (message_create_record): the public entry point for check/repair and the parse worker.
+import { encodeCacheRecord, encodedCacheCrc, type CacheItems } from '../format/cache.js';
+import { parseDateHeader, toIndexTime } from './datetime.js';
+import { parseMessage, type ParsedMessage } from './parse.js';
+import { BufferSource, FileSource, type ByteSource } from './source.js';
+import { resolveOptions, type ParseOptions } from './options.js';
+import { cacheItems } from './write.js';
+
+export interface ExpectedRecordFields {
+  /** File length (3.x `size`). */
+  size: number;
+  headerSize: number;
+  /** Root content lines (in v6–v14 records; in v15+ only inside SECTION). */
+  contentLines: number;
+  /** From the Date: header, 32-bit as stored; 0 = Cyrus would fall back to internaldate. */
+  sentdate: number;
+  gmtime: number;
+  /** SHA-1 of the file, 40 lowercase hex digits. */
+  guid: string;
+  cacheVersion: number;
+  cacheCrc: number;
+}
+
+export interface ExpectedCacheRecord {
+  record: ExpectedRecordFields;
+  items: CacheItems;
+  /** The encoded cache record (what cyrus.cache holds at cache_offset). */
+  cacheRecord: Buffer;
+  /** Parser notes Cyrus would have logged (limits hit, size mismatch). */
+  warnings: string[];
+}
+
+/** Derives index fields and cache items from an already parsed message. */
+export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = {}): ExpectedCacheRecord {
+  const opts = resolveOptions(options);
+  const root = parsed.root;
+  const dates = parseDateHeader(root.date, opts.timeZone);
+  const items = cacheItems(root, opts);
+  const cacheRecord = encodeCacheRecord(items);
+  return {
+    record: {
+      size: parsed.size,
+      headerSize: root.headerSize,
+      contentLines: root.contentLines,
+      sentdate: toIndexTime(dates.sentdate),
+      gmtime: toIndexTime(dates.gmtime),
+      guid: parsed.guid.toString('hex'),
+      cacheVersion: opts.cacheVersion,
+      cacheCrc: encodedCacheCrc(cacheRecord),
+    },
+    items,
+    cacheRecord,
+    warnings: parsed.warnings,
+  };
+}
+
+/**
+ * The cache record and index fields Cyrus would write for a message, from a path (read in
+ * bounded memory), a Buffer, or any ByteSource. Throws MessageParseError for an empty file or
+ * nesting beyond options.maxDepth, UnsupportedCacheVersionError for a version we cannot
+ * reproduce, and the fs error if the file cannot be read.
+ */
+export function expectedCacheRecord(input: string | Buffer | ByteSource, options: ParseOptions = {}): ExpectedCacheRecord {
+  const src = typeof input === 'string' ? new FileSource(input) : Buffer.isBuffer(input) ? new BufferSource(input) : input;
+  try {
+    return recordFromParsed(parseMessage(src, options), options);
+  } finally {
+    if (typeof input === 'string') src.close();
+  }
+}
