@@ -7,13 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { readDb } from '../../src/db/index.js';
 import { parseStrict, printDlist } from '../../src/dlist/index.js';
 import {
-  aclObject,
   decodeMboxlistRecord,
   detectMboxlistGeneration,
   listMailboxes,
-  mbtypeToString,
   type MboxEntry,
 } from '../../src/format/mboxlist-entry.js';
+import { ctlMboxlistView } from './mboxlist-entry-view.js';
 import { seenFixture } from '../helpers/fixtures.js';
 
 /** `cyr_dbtool … show`: one `key TAB value LF` per record, raw bytes. */
@@ -33,32 +32,6 @@ function dumpRecords(): Array<{ key: Buffer; value: Buffer }> {
 
 const dbRecords = () => readDb(readFileSync(join(seenFixture(), 'conf', 'mailboxes.db'))).records;
 const expected = () => JSON.parse(readFileSync(join(seenFixture(), 'mailboxes.db.json'), 'utf8')) as Record<string, unknown>;
-
-/** Our entry in ctl_mboxlist -d's vocabulary (imap/ctl_mboxlist.c @3.6.1 dump_cb). */
-function ctlMboxlistView(name: string, e: MboxEntry) {
-  return {
-    name,
-    mtime: String(e.mtime),
-    uidvalidity: String(e.uidvalidity),
-    createdmodseq: String(e.createdmodseq),
-    foldermodseq: String(e.foldermodseq),
-    mbtype: mbtypeToString(e.mbtypeBits),
-    ...(e.partition !== null ? { partition: e.partition } : {}),
-    ...(e.server !== null ? { server: e.server } : {}),
-    acl: aclObject(e.acl),
-    uniqueid: e.uniqueid,
-    ...(e.legacySpecialuse !== null ? { legacy_specialuse: e.legacySpecialuse } : {}),
-    name_history: e.history.map((h) => ({
-      name: h.name,
-      mtime: String(h.mtime),
-      uidvalidity: String(h.uidvalidity),
-      createdmodseq: String(h.createdmodseq),
-      foldermodseq: String(h.foldermodseq),
-      mbtype: h.mbtype,
-      partition: h.partition,
-    })),
-  };
-}
 
 describe.each([
   ['cyr_dbtool dump', dumpRecords],
