@@ -1,0 +1,3 @@
+// imapd.conf and the paths Cyrus derives from it.
+export * from './imapd-conf.js';
+export * from './paths.js';
