@@ -2,7 +2,7 @@
 // into one reused buffer (streaming big files through it), so file contents never cross threads
 // and memory per worker stays at one buffer whatever the file sizes. Read-only: O_RDONLY, no
 // locks, nothing written; an unreadable file is an answer ({error}), never a thrown task.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
 /** One batch: the files to hash, in order. */
@@ -14,7 +14,8 @@ export interface HashTask {
 export interface HashResult {
   size: number;
   sha1: string;
-  /** errno code (ENOENT, EACCES, EIO, EISDIR…) when the file could not be read to the end. */
+  /** errno code (ENOENT, EACCES, EIO…) when the file could not be read to the end; NOT_A_FILE
+   *  for a folder, FIFO or device in a message file's place. */
   error?: string;
 }
 
@@ -25,12 +26,13 @@ export function hashFile(path: string): HashResult {
   buffer ??= Buffer.allocUnsafe(CHUNK);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO or device named like a message must not hang the scan in open().
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     return { size: 0, sha1: '', error: errnoOf(e) };
   }
   try {
-    if (!fstatSync(fd).isFile()) return { size: 0, sha1: '', error: 'EISDIR' };
+    if (!fstatSync(fd).isFile()) return { size: 0, sha1: '', error: 'NOT_A_FILE' };
     const hash = createHash('sha1');
     let size = 0;
     for (;;) {

@@ -167,8 +167,9 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
     return withFileFindings(v, scan, false);
   }
 
-  // header_file_crc: Cyrus warns only when both sides are non-zero (never-set is not damage).
-  if (d.headerCrc !== undefined && h.headerFileCrc !== undefined && h.headerFileCrc !== 0 && h.headerFileCrc !== d.headerCrc) {
+  // header_file_crc: Cyrus warns only when both sides are non-zero (never-set is not damage);
+  // a header that does not parse is already HEADER_BAD.
+  if (d.header && d.headerCrc !== undefined && h.headerFileCrc !== undefined && h.headerFileCrc !== 0 && h.headerFileCrc !== d.headerCrc) {
     findings.push(
       finding('HEADER_FILE_CRC', "cyrus.index's header_file_crc does not match cyrus.header", {
         expected: hex(d.headerCrc),

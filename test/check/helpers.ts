@@ -1,0 +1,75 @@
+// Shared by the check tests: run the pipeline in-process and capture its JSON, snapshot a tree
+// (bytes + mtimes) to prove check never changes anything, and damage tools for real fixtures.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { discover } from '../../src/check/discover.js';
+import { Reporter } from '../../src/check/report.js';
+import { runCheck } from '../../src/check/run.js';
+import type { Finding } from '../../src/findings.js';
+import { decodeIndex, encodeIndex, type IndexFile } from '../../src/format/index/index.js';
+
+export interface JsonReport {
+  tool: string;
+  version: string;
+  command: string;
+  mailboxes: Array<{
+    name: string;
+    path: string;
+    indexVersion?: number;
+    uniqueid?: string;
+    records: number;
+    messagesVerified: number;
+    findings: Finding[];
+  }>;
+  summary: { mailboxes: number; messages: number; bytesHashed: number; seconds: number; findings: Record<string, number>; interrupted?: boolean };
+}
+
+/** Runs check over folders (--path mode) and returns the parsed --json document. */
+export async function checkPaths(paths: string[], jobs = 2): Promise<JsonReport> {
+  let out = '';
+  const reporter = new Reporter({ mode: 'json', out: { write: (s: string) => (out += s) } });
+  const none = { setTotal() {}, update() {}, stop() {} };
+  await runCheck({ targets: discover({ mailboxes: [], path: paths }), jobs, reporter, progress: none });
+  return JSON.parse(out) as JsonReport;
+}
+
+/** Every finding of a report, flattened. */
+export const allFindings = (r: JsonReport) => r.mailboxes.flatMap((m) => m.findings);
+export const codes = (r: JsonReport) => [...new Set(allFindings(r).map((f) => f.code))].sort();
+
+/** path → sha1, size, mtime of every file under dir (what check must never change). */
+export function snapshotTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const st = statSync(p);
+      if (e.isDirectory()) {
+        out.set(p, `dir ${st.mtimeMs} ${st.mode}`);
+        walk(p);
+      } else {
+        const sha = createHash('sha1').update(readFileSync(p)).digest('hex');
+        out.set(p, `${sha} ${st.size} ${st.mtimeMs} ${st.mode}`);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Rewrites cyrus.index after `edit`; CRCs recomputed (a consistent, deliberate change). */
+export function editIndex(mailboxDir: string, edit: (f: IndexFile) => void, { recomputeCrc = true } = {}): void {
+  const path = join(mailboxDir, 'cyrus.index');
+  const f = decodeIndex(readFileSync(path));
+  edit(f);
+  f.header.numRecords = f.records.length;
+  writeFileSync(path, encodeIndex(f, { recomputeCrc }));
+}
+
+/** Changes one byte of a file in place (no CRC fixed). */
+export function flipByte(path: string, offset: number): void {
+  const buf = readFileSync(path);
+  buf[offset] = buf[offset]! ^ 0x55;
+  writeFileSync(path, buf);
+}
