@@ -338,14 +338,15 @@ export function parseDlist(data: Buffer, opts: ParseOptions & { parseKey?: boole
   return parsed;
 }
 
-/** One protocol line: values separated by SP/TAB, ended by CRLF (or LF), e.g. `APPLY MAILBOX %(…)`. */
+/** One protocol line: values separated by whitespace, ended by CRLF (or LF), e.g. `APPLY MAILBOX %(…)`. */
 function* parseLine(ctx: Ctx): P<DlistNode[] | undefined> {
   const inp = ctx.inp;
   const items: DlistNode[] = [];
   for (;;) {
     let c = inp.at(0);
     if (c === NEED) c = yield* byteAt(inp, 0);
-    while (c === SP || c === TAB) {
+    // Between values any whitespace but CR/LF (which end the line) is skipped.
+    while (c >= 0 && isSpace(c) && c !== CR && c !== LF) {
       inp.pos++;
       c = yield* byteAt(inp, 0);
     }
