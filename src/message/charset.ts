@@ -55,6 +55,8 @@ export type DecoderSpec =
   | { kind: 'us-ascii' } // Cyrus table: NUL dropped, 8-bit → U+FFFD
   | { kind: 'utf-8' } // Cyrus's own stateful decoder
   | { kind: 'latin1' } // true ISO-8859-1 (WHATWG would give windows-1252)
+  | { kind: 'windows-1252' } // hand table: Node's TextDecoder decodes this label as latin1
+  | { kind: 'iso-8859-9' } // ICU's is genuine (C1 at 0x80–0x9F); WHATWG's is windows-1254
   | { kind: 'utf-16' } // ICU: BOM decides, BOM-less is big-endian
   | { kind: 'utf-7'; imap?: boolean }
   | { kind: 'whatwg'; label: string };
@@ -92,11 +94,12 @@ function icuTable(): Map<string, DecoderSpec> {
     [15, 'latin-9 latin9 l9 ibm-923 cp923 csisolatin9'],
     [16, 'latin10 l10'],
   ] as const) {
-    add(`iso-8859-${n} iso_8859-${n} iso8859_${n} 8859_${n} ${extra}`, W(`iso-8859-${n === 9 ? 9 : n}`));
+    add(`iso-8859-${n} iso_8859-${n} iso8859_${n} 8859_${n} ${extra}`, n === 9 ? { kind: 'iso-8859-9' } : W(`iso-8859-${n}`));
   }
   add('iso-8859-11 tis-620 windows-874 cp874 ibm-874 ibm-9066 x-ibm874', W('windows-874'));
   for (const n of [1250, 1251, 1252, 1253, 1254, 1255, 1256, 1257, 1258]) {
-    add(`windows-${n} cp${n} ibm-${{ 1250: 5346, 1251: 5347, 1252: 5348, 1253: 5349, 1254: 5350, 1255: 9447, 1256: 9448, 1257: 9449, 1258: 5354 }[n]}`, W(`windows-${n}`));
+    const ibm = { 1250: 5346, 1251: 5347, 1252: 5348, 1253: 5349, 1254: 5350, 1255: 9447, 1256: 9448, 1257: 9449, 1258: 5354 }[n];
+    add(`windows-${n} cp${n} ibm-${ibm}`, n === 1252 ? { kind: 'windows-1252' } : W(`windows-${n}`));
   }
   add('koi8-r koi8 cskoi8r ibm-878 cp878', W('koi8-r'));
   add('koi8-u ibm-1168', W('koi8-u'));
@@ -263,6 +266,12 @@ function* codePoints(s: string): Generator<number> {
   for (const ch of s) yield ch.codePointAt(0)!;
 }
 
+// windows-1252 0x80–0x9F; the five unassigned bytes map to the C1 controls as in ICU and WHATWG.
+const CP1252_HIGH = Array.from(
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+    '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178',
+);
+
 const whatwg = new Map<string, InstanceType<typeof TextDecoder>>();
 
 /** Decodes one flushed batch of bytes the way the ICU converter would. */
@@ -270,6 +279,18 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
   switch (spec.kind) {
     case 'latin1':
       return bytes.toString('latin1');
+    case 'windows-1252': {
+      let out = '';
+      for (const c of bytes) out += c >= 0x80 && c < 0xa0 ? CP1252_HIGH[c - 0x80] : String.fromCharCode(c);
+      return out;
+    }
+    case 'iso-8859-9': {
+      let out = '';
+      const d = decodeIcu(W('windows-1254'), bytes);
+      let i = 0;
+      for (const ch of d) out += bytes[i] !== undefined && bytes[i]! >= 0x80 && bytes[i]! < 0xa0 ? String.fromCharCode(bytes[i++]!) : (i++, ch);
+      return out;
+    }
     case 'utf-16': {
       if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return utf16(bytes.subarray(2), 'le');
       if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return utf16(bytes.subarray(2), 'be');

@@ -2,7 +2,13 @@
 // settings, the process time zone, the cache version being reproduced, and our own safety caps.
 import { defaultCharsetTables, type CharsetTables } from './charset.js';
 
-/** Cache versions whose item contents we reproduce (see README: 3.2–3.4 write 10, 3.6–3.10 write 11). */
+/**
+ * Cache versions whose item contents we reproduce. 11 (Cyrus 3.6–3.10) is validated against real
+ * Cyrus output; 10 (3.2–3.4) applies the two differences found in 3.4.9's source (first charset
+ * parameter wins; FROM/TO/CC/BCC names never quoted) and is not validated against a real 3.4.
+ * 2.4's version 3 needs Cyrus's search normalisation tables, 3.0's 4–6 ICU canonical converter
+ * names, 3.12's 12/13 a port of its changed parser: all refused rather than guessed.
+ */
 export const SUPPORTED_CACHE_VERSIONS = [10, 11] as const;
 
 export interface ParseOptions {

@@ -143,7 +143,12 @@ export function partCharset(b: Body, opts: ResolvedOptions): { encoding: Encodin
     else encoding = ENCODING.UNKNOWN;
   } else if (e) encoding = ENCODING.UNKNOWN; // an empty token: encoding[0] is NUL → default case
   let charset = lookupCharset('us-ascii', opts.charsets);
-  if (!b.type.length || isType(b, 'TEXT')) {
+  if ((!b.type.length || isType(b, 'TEXT')) && opts.cacheVersion < 11) {
+    // 3.2/3.4 (cache v10): the first charset parameter decides, even when unknown or empty.
+    const p = b.params.find((q) => eqIgnoreCase(q.attribute, 'charset'));
+    const v = p ? cstr(p.value) : null;
+    if (v && v.length) charset = lookupCharset(v.toString('latin1'), opts.charsets);
+  } else if (!b.type.length || isType(b, 'TEXT')) {
     for (const p of b.params) {
       if (!eqIgnoreCase(p.attribute, 'charset')) continue;
       const v = cstr(p.value);

@@ -2,7 +2,7 @@
 // (message_create_record): the public entry point for check/repair and the parse worker.
 import { encodeCacheRecord, encodedCacheCrc, type CacheItems } from '../format/cache.js';
 import { parseDateHeader, toIndexTime } from './datetime.js';
-import { parseMessage, type ParsedMessage } from './parse.js';
+import { MessageParseError, parseMessage, type ParsedMessage } from './parse.js';
 import { BufferSource, FileSource, type ByteSource } from './source.js';
 import { resolveOptions, type ParseOptions } from './options.js';
 import { cacheItems } from './write.js';
@@ -65,6 +65,12 @@ export function expectedCacheRecord(input: string | Buffer | ByteSource, options
   const src = typeof input === 'string' ? new FileSource(input) : Buffer.isBuffer(input) ? new BufferSource(input) : input;
   try {
     return recordFromParsed(parseMessage(src, options), options);
+  } catch (e) {
+    // A stack overflow can only come from nesting; report it as such rather than crash.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new MessageParseError('TOO_DEEP', 'MIME nesting too deep for this process stack', 0);
+    }
+    throw e;
   } finally {
     if (typeof input === 'string') src.close();
   }
