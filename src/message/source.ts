@@ -1,7 +1,7 @@
 // Random-access byte sources for the parser. A message file is read through a sliding window, so
 // parsing a file of any size holds only the window, the header blocks and the parse tree in
 // memory; small files and tests use an in-memory Buffer.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 export interface ByteSource {
   readonly size: number;
@@ -43,9 +43,12 @@ export class FileSource implements ByteSource {
     path: string,
     private readonly windowSize = 1 << 20,
   ) {
-    this.fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO or device where a message file should be must not hang us in open().
+    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      this.size = fstatSync(this.fd).size;
+      const st = fstatSync(this.fd);
+      if (!st.isFile()) throw Object.assign(new Error(`${path}: not a regular file`), { code: 'NOT_A_FILE' });
+      this.size = st.size;
     } catch (e) {
       closeSync(this.fd);
       throw e;
