@@ -210,13 +210,17 @@ export function printDlist(node: DlistNode, opts: PrintOptions & { key?: string 
   return collect((s) => writeDlist(s, node, opts));
 }
 
-/** A protocol line: the values separated by single spaces, then CRLF. */
-export function printLine(items: DlistNode[], opts: PrintOptions = {}): Buffer {
+/**
+ * A protocol line: the items separated by single spaces, then CRLF. A string item is a raw
+ * protocol word (`*`, `OK`, `APPLY`: Cyrus prints those with prot_printf, not as astrings).
+ */
+export function printLine(items: ReadonlyArray<DlistNode | string>, opts: PrintOptions = {}): Buffer {
   return collect((s) => {
     const w = new Writer(s, defaults(opts));
     items.forEach((it, i) => {
       if (i) w.text(' ');
-      w.node(it, 0);
+      if (typeof it === 'string') w.text(it);
+      else w.node(it, 0);
     });
     w.text('\r\n');
     w.flush();
