@@ -112,6 +112,7 @@ function* readAtom(inp: Input): P<string> {
     let c = inp.at(n);
     if (c === NEED) c = yield* byteAt(inp, n);
     if (c === EOF || isSpace(c) || c === LPAREN || c === RPAREN || c === DQUOTE) break;
+    if (c === 0) throw inp.syntax('NUL byte inside an atom (Cyrus would cut the string there)', n);
     n++;
   }
   return inp.take(n).toString('latin1');
@@ -126,12 +127,14 @@ function* readQuoted(inp: Input): P<string> {
     if (c === NEED) c = yield* byteAt(inp, n);
     if (c === EOF) throw inp.truncated('a quoted string', n);
     if (c === CR || c === LF) throw inp.syntax('CR or LF inside a quoted string', n);
+    if (c === 0) throw inp.syntax('NUL byte inside a quoted string (Cyrus would cut the string there)', n);
     n++;
     if (c === DQUOTE) break;
     if (c === BACKSLASH) {
       c = inp.at(n);
       if (c === NEED) c = yield* byteAt(inp, n);
       if (c === EOF) throw inp.truncated('a quoted string', n);
+      if (c === 0) throw inp.syntax('NUL byte inside a quoted string (Cyrus would cut the string there)', n);
       n++;
     }
     out.push(c);

@@ -95,6 +95,8 @@ describe('stream parser (dlist_parse @3.6.1)', () => {
     ['{99999999999}\r\n', 'BAD_SYNTAX', 10],
     [')', 'BAD_SYNTAX', 0],
     ['%({1}\r\n\0 v)', 'BAD_SYNTAX', 7],
+    ['(a\0b)', 'BAD_SYNTAX', 2], // Cyrus keeps C strings: a NUL would silently cut the value
+    ['"a\\\0"', 'BAD_SYNTAX', 3],
   ])('%j → %s at %i', (input, code, offset) => {
     expect(err(() => P(input))).toEqual({ code, offset });
   });
