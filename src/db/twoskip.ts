@@ -374,3 +374,111 @@ function scanCommitted(
   else if (last !== TwoskipType.COMMIT && last !== TwoskipType.DUMMY)
     add('COMMIT_START', end, 'committed data does not end with a COMMIT record');
 }
+
+// ---- writing ------------------------------------------------------------------------------------
+
+export interface TwoskipEncodeOptions {
+  /** Header generation (Cyrus: old generation + 1 on every checkpoint). Default 1. */
+  generation?: number;
+  /** Key order of the database (default raw). Records are sorted into it; duplicates are refused. */
+  order?: KeyOrder;
+  /** Skip-list level (1..31) of each record in key order. Default: deterministic 1 + trailing
+   * zero bits of (index+1), the shape a p=0.5 skip list has on average. */
+  levels?: readonly number[];
+  /** Header repack_size as a file created and filled in its first transaction (0x150) rather
+   * than as a checkpoint (the offset where the COMMIT's padding starts). */
+  firstTransaction?: boolean;
+}
+
+const DUMMY_END = TWOSKIP_DUMMY_OFFSET + 8 + 8 * (TWOSKIP_MAXLEVEL + 1) + 8;
+const BLOCK = 512;
+
+/** Cyrus add_padding: BLANKs so a head of `headLen` bytes written at `end` stays in one block. */
+function padBefore(end: number, headLen: number, blanks: number[]): number {
+  if (headLen > BLOCK - 8) return end;
+  while ((end + 8) % BLOCK > (end - 8 + headLen) % BLOCK) {
+    blanks.push(end);
+    end += 8;
+  }
+  return end;
+}
+
+/**
+ * A complete twoskip file holding `records`, laid out exactly as Cyrus 3.6's checkpoint writes
+ * one (header, DUMMY, every record in key order with BLANK padding, one COMMIT): the form to write
+ * to `<file>.NEW` and rename over the original, under the original's exclusive lock (spec §2.11).
+ */
+export function encodeTwoskip(records: readonly DbRecord[], options: TwoskipEncodeOptions = {}): Buffer {
+  const order = options.order ?? 'raw';
+  const sorted = [...records].sort((a, b) => compareKeys(order, a.key, b.key));
+  for (let i = 1; i < sorted.length; i++)
+    if (compareKeys(order, sorted[i - 1]!.key, sorted[i]!.key) === 0) throw new RangeError(`duplicate key at index ${i}`);
+  const levels = sorted.map((_, i) => {
+    const l = options.levels?.[i] ?? Math.min(TWOSKIP_MAXLEVEL, 1 + Math.log2((i + 1) & -(i + 1)));
+    if (!Number.isInteger(l) || l < 1 || l > TWOSKIP_MAXLEVEL) throw new RangeError(`level ${l} for record ${i} not in 1..31`);
+    return l;
+  });
+
+  // Layout: where each record (and the BLANKs before it) go.
+  const blanks: number[] = [];
+  const offsets: number[] = [];
+  const headLen = (r: DbRecord, level: number) =>
+    8 + (r.key.length >= 0xffff ? 8 : 0) + (r.value.length >= 0xffffffff ? 8 : 0) + 8 * (level + 1) + 8;
+  let end = DUMMY_END;
+  sorted.forEach((r, i) => {
+    const h = headLen(r, levels[i]!);
+    end = padBefore(end, h, blanks);
+    offsets.push(end);
+    end += h + roundup8(r.key.length + r.value.length);
+  });
+  const repackSize = options.firstTransaction ? DUMMY_END : end;
+  let commitAt = 0;
+  if (sorted.length) {
+    end = padBefore(end, 24, blanks);
+    commitAt = end;
+    end += 24;
+  }
+
+  const buf = Buffer.alloc(end);
+  for (const b of blanks) TWOSKIP_BLANK.copy(buf, b);
+  const put64 = (v: number, at: number) => {
+    buf.writeUInt32BE(Math.floor(v / 4294967296), at);
+    buf.writeUInt32BE(v >>> 0, at + 4);
+  };
+  // Head: type, level, lengths, pointers (slot 0 stays 0: level-0 successors live in slot 1, as in
+  // a fresh Cyrus transaction), head CRC, then the tail CRC over key + value + padding.
+  const writeRecord = (at: number, type: number, level: number, key: Buffer, value: Buffer, slots: number[]) => {
+    buf[at] = type;
+    buf[at + 1] = level;
+    let p = at + 8;
+    buf.writeUInt16BE(Math.min(key.length, 0xffff), at + 2);
+    buf.writeUInt32BE(Math.min(value.length, 0xffffffff), at + 4);
+    if (key.length >= 0xffff) put64(key.length, (p += 8) - 8);
+    if (value.length >= 0xffffffff) put64(value.length, (p += 8) - 8);
+    for (let i = 0; i <= level; i++, p += 8) put64(slots[i] ?? 0, p);
+    key.copy(buf, p + 8);
+    value.copy(buf, p + 8 + key.length);
+    buf.writeUInt32BE(crc32(buf.subarray(at, p)), p);
+    buf.writeUInt32BE(crc32(buf.subarray(p + 8, p + 8 + roundup8(key.length + value.length))), p + 4);
+  };
+
+  // Successors, built backwards: next[i] = the following record that reaches skip level i.
+  const next = new Array<number>(TWOSKIP_MAXLEVEL).fill(0);
+  const slotsFor = (level: number) => [0, next[0]!, ...next.slice(1, level)];
+  for (let j = sorted.length - 1; j >= 0; j--) {
+    writeRecord(offsets[j]!, TwoskipType.RECORD, levels[j]!, sorted[j]!.key, sorted[j]!.value, slotsFor(levels[j]!));
+    for (let i = 0; i < levels[j]!; i++) next[i] = offsets[j]!;
+  }
+  writeRecord(TWOSKIP_DUMMY_OFFSET, TwoskipType.DUMMY, TWOSKIP_MAXLEVEL, Buffer.alloc(0), Buffer.alloc(0), slotsFor(TWOSKIP_MAXLEVEL));
+  if (commitAt) writeRecord(commitAt, TwoskipType.COMMIT, 0, Buffer.alloc(0), Buffer.alloc(0), [DUMMY_END]);
+
+  TWOSKIP_MAGIC.copy(buf, 0);
+  buf.writeUInt32BE(TWOSKIP_VERSION, 20);
+  put64(options.generation ?? 1, 24);
+  put64(sorted.length, 32);
+  put64(repackSize, 40);
+  put64(end, 48);
+  buf.writeUInt32BE(0, 56);
+  buf.writeUInt32BE(crc32(buf.subarray(0, 60)), 60);
+  return buf;
+}
