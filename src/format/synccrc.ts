@@ -90,54 +90,80 @@ function flagCrc(name: string, alg: SyncCrcAlgorithm): number {
   return crc32(alg.flagCase === 'lowercase' ? asciiLower(bytes) : bytes);
 }
 
+type Names = ReadonlyArray<string | null | undefined>;
+
+/** CRC of each system flag bit and each named user flag slot, computed once per mailbox. */
+interface FlagCrcs {
+  system: ReadonlyArray<readonly [number, number]>;
+  /** [flag number, crc] for named slots only. */
+  user: ReadonlyArray<readonly [number, number]>;
+}
+
+function flagCrcs(userFlagNames: Names, alg: SyncCrcAlgorithm): FlagCrcs {
+  const user: Array<[number, number]> = [];
+  for (let n = 0; n < 128; n++) {
+    const name = userFlagNames[n];
+    if (name) user.push([n, flagCrc(name, alg)]);
+  }
+  return { system: SYSTEM_FLAGS.map(([bit, name]) => [bit, flagCrc(name, alg)] as const), user };
+}
+
+function flagCrcOf(record: Pick<SyncCrcRecord, 'systemFlags' | 'userFlags'>, t: FlagCrcs): number {
+  let crc = 0;
+  for (const [bit, c] of t.system) if (record.systemFlags & bit) crc ^= c;
+  for (const [n, c] of t.user) if (((record.userFlags[n >> 5] ?? 0) >>> (n & 31)) & 1) crc ^= c;
+  return crc >>> 0;
+}
+
 /**
  * XOR of CRC32s of the set flags' names: system flags, then user flags that have a name in
  * cyrus.header (`userFlagNames[n]` for flag n; empty/missing slots are ignored, as in Cyrus).
  */
 export function syncFlagCrc(
   record: Pick<SyncCrcRecord, 'systemFlags' | 'userFlags'>,
-  userFlagNames: ReadonlyArray<string | null | undefined>,
+  userFlagNames: Names,
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
-  let crc = 0;
-  for (const [bit, name] of SYSTEM_FLAGS) if (record.systemFlags & bit) crc ^= flagCrc(name, alg);
-  for (let n = 0; n < 128; n++) {
-    const name = userFlagNames[n];
-    if (!name) continue;
-    if (((record.userFlags[n >> 5] ?? 0) >>> (n & 31)) & 1) crc ^= flagCrc(name, alg);
-  }
-  return crc >>> 0;
+  return flagCrcOf(record, flagCrcs(userFlagNames, alg));
+}
+
+function basicString(record: SyncCrcRecord, flags: number): string {
+  const guid = record.guid || ZERO_GUID;
+  return `${record.uid} ${record.modseq ?? 0n} ${record.lastUpdated} (${flags}) ${record.internaldate} ${guid}`;
+}
+
+function basicCrc(record: SyncCrcRecord, t: FlagCrcs): number {
+  if (isExpunged(record)) return 0;
+  return crc32(Buffer.from(basicString(record, flagCrcOf(record, t)), 'latin1'));
 }
 
 /** The string crc_basic hashes: `<uid> <modseq> <last_updated> (<flagcrc>) <internaldate> <guid>`. */
 export function syncCrcBasicString(
   record: SyncCrcRecord,
-  userFlagNames: ReadonlyArray<string | null | undefined>,
+  userFlagNames: Names,
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): string {
-  const flags = syncFlagCrc(record, userFlagNames, alg);
-  const guid = record.guid || ZERO_GUID;
-  return `${record.uid} ${record.modseq ?? 0n} ${record.lastUpdated} (${flags}) ${record.internaldate} ${guid}`;
+  return basicString(record, syncFlagCrc(record, userFlagNames, alg));
 }
 
 /** One record's SYNC_CRC contribution; 0 for an EXPUNGED record. */
 export function syncCrcBasicRecord(
   record: SyncCrcRecord,
-  userFlagNames: ReadonlyArray<string | null | undefined>,
+  userFlagNames: Names,
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
-  if (isExpunged(record)) return 0;
-  return crc32(Buffer.from(syncCrcBasicString(record, userFlagNames, alg), 'latin1'));
+  return basicCrc(record, flagCrcs(userFlagNames, alg));
 }
 
 /** SYNC_CRC of a mailbox: 0 XOR every record's contribution. */
 export function syncCrcBasic(
   records: Iterable<SyncCrcRecord>,
-  userFlagNames: ReadonlyArray<string | null | undefined>,
+  userFlagNames: Names,
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
+  const t = flagCrcs(userFlagNames, alg);
   let crc = 0;
-  for (const r of records) crc ^= syncCrcBasicRecord(r, userFlagNames, alg);
+  for (const r of records) crc ^= basicCrc(r, t);
   return crc >>> 0;
 }
 

@@ -3,49 +3,49 @@
 import { FormatError } from '../../errors.js';
 import { FIELD_SIZE, type FieldSpec } from './layout.js';
 
-export type FieldValue = number | bigint | string | number[];
-
 const NS = 1_000_000_000n;
 const U64_MAX = (1n << 64n) - 1n;
+const HEX = { guid: /^[0-9a-fA-F]{40}$/, uuid12: /^[0-9a-fA-F]{24}$/ };
 
-/** Decoded fields by name; `nsec` holds the sub-second part of each t64ns field. */
-export interface DecodedFields {
-  values: Record<string, FieldValue>;
-  nsec: Record<string, number>;
-}
-
-export function readFields(buf: Buffer, base: number, specs: readonly FieldSpec[]): DecodedFields {
-  const values: Record<string, FieldValue> = {};
-  const nsec: Record<string, number> = {};
+/**
+ * Reads `specs` at `base` into `target` (by field name); the sub-second part of each t64ns field
+ * goes into `nsec`. Callers pre-shape `target` with every key so these keyed stores stay fast.
+ */
+export function readFields(
+  buf: Buffer,
+  base: number,
+  specs: readonly FieldSpec[],
+  target: Record<string, unknown>,
+  nsec: Record<string, number>,
+): void {
   for (const { name, offset, kind } of specs) {
     const at = base + offset;
     switch (kind) {
       case 'u32':
-        values[name] = buf.readUInt32BE(at);
+        target[name] = buf.readUInt32BE(at);
         break;
       case 'u32big':
-        values[name] = BigInt(buf.readUInt32BE(at));
+        target[name] = BigInt(buf.readUInt32BE(at));
         break;
       case 'u64':
-        values[name] = buf.readBigUInt64BE(at);
+        target[name] = buf.readBigUInt64BE(at);
         break;
       case 't64ns': {
         // TIMESPEC_FROM_NANOSEC: seconds = v / 1e9, ns = v % 1e9 (lossless back to v).
         const v = buf.readBigUInt64BE(at);
-        values[name] = Number(v / NS);
+        target[name] = Number(v / NS);
         nsec[name] = Number(v % NS);
         break;
       }
       case 'userflags':
-        values[name] = [0, 4, 8, 12].map((i) => buf.readUInt32BE(at + i));
+        target[name] = [buf.readUInt32BE(at), buf.readUInt32BE(at + 4), buf.readUInt32BE(at + 8), buf.readUInt32BE(at + 12)];
         break;
       case 'guid':
       case 'uuid12':
-        values[name] = buf.toString('hex', at, at + FIELD_SIZE[kind]);
+        target[name] = buf.toString('hex', at, at + FIELD_SIZE[kind]);
         break;
     }
   }
-  return { values, nsec };
 }
 
 function bad(at: number, name: string, why: string): FormatError {
@@ -71,10 +71,12 @@ export function writeFields(
   specs: readonly FieldSpec[],
   values: Record<string, unknown>,
   nsec: Record<string, number | undefined> = {},
+  /** Values that replace those in `values` (without copying the whole object). */
+  overrides: Record<string, unknown> = {},
 ): void {
   for (const { name, offset, kind } of specs) {
     const at = base + offset;
-    const v = values[name];
+    const v = name in overrides ? overrides[name] : values[name];
     switch (kind) {
       case 'u32':
         buf.writeUInt32BE(u32(at, name, v ?? 0), at);
@@ -103,7 +105,7 @@ export function writeFields(
       case 'uuid12': {
         const size = FIELD_SIZE[kind];
         const hex = v ?? '';
-        if (typeof hex !== 'string' || !(hex === '' || new RegExp(`^[0-9a-fA-F]{${size * 2}}$`).test(hex))) {
+        if (typeof hex !== 'string' || !(hex === '' || HEX[kind].test(hex))) {
           throw bad(at, name, `${String(hex)} is not ${size * 2} hex digits`);
         }
         buf.fill(0, at, at + size);

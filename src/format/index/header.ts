@@ -109,8 +109,9 @@ export function decodeIndexHeader(buf: Buffer): IndexHeader {
     throw new FormatError('TRUNCATED', `v${version} header needs ${layout.headerSize} bytes, file has ${buf.length}`, buf.length);
   }
 
-  const { values, nsec } = readFields(buf, 0, layout.header);
-  const header = { ...values, crcOk: true, quirks: [] } as unknown as IndexHeader;
+  const header = { crcOk: true, quirks: [] } as unknown as IndexHeader;
+  const nsec: Partial<Record<HeaderTimeField, number>> = {};
+  readFields(buf, 0, layout.header, header as unknown as Record<string, unknown>, nsec);
   if (version === 20) header.nsec = nsec;
   if (layout.headerSpare.length) {
     header.spare = Buffer.concat(layout.headerSpare.map(([s, e]) => buf.subarray(s, e)));

@@ -37,12 +37,21 @@ export type HeaderFieldName =
   | 'syncCrcAnnot' | 'unseen' | 'createdmodseq' | 'changesEpoch' | 'quotaDeletedUsed'
   | 'quotaExpungedUsed';
 
-/** Record fields; the three `…Word`/`…Low` names are raw disk words split by record.ts. */
 export type RecordFieldName =
   | 'uid' | 'internaldate' | 'sentdate' | 'size' | 'headerSize' | 'gmtime' | 'contentOffset'
-  | 'cacheOffsetLow' | 'lastUpdated' | 'flagsWord' | 'userFlags' | 'contentLines' | 'savedate'
-  | 'cacheVersionWord' | 'messageUuid' | 'guid' | 'modseq' | 'cid' | 'createdmodseq' | 'basecid'
-  | 'cacheCrc';
+  | 'lastUpdated' | 'userFlags' | 'contentLines' | 'savedate' | 'messageUuid' | 'guid' | 'modseq'
+  | 'cid' | 'createdmodseq' | 'basecid' | 'cacheCrc';
+
+/**
+ * Offsets of the record words that pack two values each (split by record.ts, §5.3, §5.5): the
+ * flags word (system | internal flags), the low cache offset word, and the cache_version word
+ * (whose high half extends the cache offset).
+ */
+export interface PackedWords {
+  readonly flags: number;
+  readonly cacheOffsetLow: number;
+  readonly cacheVersion: number;
+}
 
 export interface IndexLayout {
   readonly version: number;
@@ -50,6 +59,7 @@ export interface IndexLayout {
   readonly recordSize: number;
   readonly header: readonly FieldSpec<HeaderFieldName>[];
   readonly record: readonly FieldSpec<RecordFieldName>[];
+  readonly packed: PackedWords;
   /** Offset of the header CRC (last 4 header bytes), v12+. */
   readonly headerCrcOffset?: number;
   /** Offset of the record CRC (last 4 record bytes), v12+. */
@@ -113,10 +123,8 @@ function classicRecord(v: number): F<RecordFieldName>[] {
     ['headerSize', 16, 'u32'],
     // Before v12 this slot is content_offset (= header_size), not a time.
     [v >= 12 ? 'gmtime' : 'contentOffset', 20, 'u32'],
-    ['cacheOffsetLow', 24, 'u32'], ['lastUpdated', 28, 'u32'], ['flagsWord', 32, 'u32'],
-    ['userFlags', 36, 'userflags'],
+    ['lastUpdated', 28, 'u32'], ['userFlags', 36, 'userflags'],
     [v >= 15 ? 'savedate' : 'contentLines', 52, 'u32'],
-    ['cacheVersionWord', 56, 'u32'],
   ];
   if (v <= 9) {
     if (v >= 7) f.push(['messageUuid', 60, 'uuid12']);
@@ -132,13 +140,15 @@ function classicRecord(v: number): F<RecordFieldName>[] {
 }
 
 const V20_RECORD: F<RecordFieldName>[] = [
-  ['uid', 0, 'u32'], ['cacheOffsetLow', 4, 'u32'], ['internaldate', 8, 't64ns'],
-  ['sentdate', 16, 't64ns'], ['size', 24, 'u64'], ['headerSize', 32, 'u32'], ['flagsWord', 36, 'u32'],
-  ['userFlags', 40, 'userflags'], ['cacheVersionWord', 56, 'u32'], ['guid', 60, 'guid'],
+  ['uid', 0, 'u32'], ['internaldate', 8, 't64ns'], ['sentdate', 16, 't64ns'], ['size', 24, 'u64'],
+  ['headerSize', 32, 'u32'], ['userFlags', 40, 'userflags'], ['guid', 60, 'guid'],
   ['modseq', 80, 'u64'], ['cid', 88, 'u64'], ['createdmodseq', 96, 'u64'], ['gmtime', 104, 't64ns'],
   ['lastUpdated', 112, 't64ns'], ['savedate', 120, 't64ns'], ['basecid', 128, 'u64'],
   ['cacheCrc', 136, 'u32'],
 ];
+
+const CLASSIC_PACKED: PackedWords = { flags: 32, cacheOffsetLow: 24, cacheVersion: 56 };
+const V20_PACKED: PackedWords = { flags: 36, cacheOffsetLow: 4, cacheVersion: 56 };
 
 const SIZES: Record<number, [header: number, record: number]> = {
   6: [76, 60], 7: [76, 72], 8: [92, 80], 9: [96, 80], 10: [96, 88], 12: [128, 96], 13: [128, 104],
@@ -176,6 +186,7 @@ function makeLayout(v: number): IndexLayout {
     recordSize,
     header,
     record,
+    packed: v === 20 ? V20_PACKED : CLASSIC_PACKED,
     headerCrcOffset,
     recordCrcOffset: hasCrc ? recordSize - 4 : undefined,
     headerSpare: uncovered(headerSize, header, headerCrcOffset),

@@ -1,7 +1,7 @@
 // cyrus.index records: decode one at an offset (so a checker can stream), encode one (spec §5).
 import { crc32 } from 'node:zlib';
 import { FormatError } from '../../errors.js';
-import { readFields, writeFields, type FieldValue } from './fields.js';
+import { readFields, writeFields } from './fields.js';
 import { layoutOf, type EncodeOptions, type IndexHeader } from './header.js';
 import type { IndexLayout } from './layout.js';
 
@@ -69,6 +69,24 @@ export interface IndexRecord {
   modseq32?: boolean;
 }
 
+/**
+ * Every key up front, in one order: records then share one object shape, and the keyed stores in
+ * readFields stay on V8's fast path (a 10× difference on large indexes). Absent fields stay
+ * undefined.
+ */
+function emptyRecord(): IndexRecord {
+  return {
+    uid: 0, internaldate: 0, sentdate: 0, size: 0n, headerSize: 0, gmtime: undefined,
+    contentOffset: undefined, cacheOffset: 0, lastUpdated: 0, systemFlags: 0, internalFlags: 0,
+    userFlags: [], contentLines: undefined, savedate: undefined, cacheVersion: 0,
+    messageUuid: undefined, guid: undefined, modseq: undefined, cid: undefined,
+    createdmodseq: undefined, basecid: undefined, cacheCrc: undefined, recordCrc: undefined,
+    recordCrcComputed: undefined, crcOk: true, nsec: undefined, spare: undefined, modseq32: undefined,
+  };
+}
+
+const NO_NSEC: Record<string, number> = {};
+
 type HeaderOrVersion = Pick<IndexHeader, 'minorVersion' | 'recordSize' | 'highestmodseq'> | number;
 
 function resolve(h: HeaderOrVersion): { layout: IndexLayout; stride: number; highestmodseq?: bigint } {
@@ -90,21 +108,18 @@ export function decodeIndexRecord(buf: Buffer, offset: number, header: HeaderOrV
   if (!Number.isInteger(offset) || offset < 0 || offset + stride > buf.length) {
     throw new FormatError('TRUNCATED', `record needs ${stride} bytes, ${Math.max(0, buf.length - offset)} left`, offset);
   }
-  const { values, nsec } = readFields(buf, offset, layout.record);
-  // The raw words are split the way Cyrus splits them (§5.3, §5.5).
-  const { flagsWord, cacheVersionWord, cacheOffsetLow, ...rest } = values as Record<string, FieldValue> & {
-    flagsWord: number;
-    cacheVersionWord: number;
-    cacheOffsetLow: number;
-  };
-  const record = {
-    ...rest,
-    systemFlags: flagsWord & 0xffff,
-    internalFlags: (flagsWord & 0xffff0000) >>> 0,
-    cacheVersion: cacheVersionWord & 0xffff,
-    cacheOffset: cacheOffsetLow + (cacheVersionWord >>> 16) * 2 ** 32,
-    crcOk: true,
-  } as unknown as IndexRecord;
+  // The packed words are split the way Cyrus splits them (§5.3, §5.5).
+  const { packed } = layout;
+  const flagsWord = buf.readUInt32BE(offset + packed.flags);
+  const cacheVersionWord = buf.readUInt32BE(offset + packed.cacheVersion);
+  const record = emptyRecord();
+  record.systemFlags = flagsWord & 0xffff;
+  record.internalFlags = (flagsWord & 0xffff0000) >>> 0;
+  record.cacheVersion = cacheVersionWord & 0xffff;
+  record.cacheOffset = buf.readUInt32BE(offset + packed.cacheOffsetLow) + (cacheVersionWord >>> 16) * 2 ** 32;
+  // Only v20 has nanosecond fields; other versions never write to the scratch object.
+  const nsec: Partial<Record<RecordTimeField, number>> = layout.version === 20 ? {} : NO_NSEC;
+  readFields(buf, offset, layout.record, record as unknown as Record<string, unknown>, nsec);
   if (layout.version === 20) record.nsec = nsec;
   if (stride > layout.recordSize) record.spare = Buffer.from(buf.subarray(offset + layout.recordSize, offset + stride));
   if (layout.recordCrcOffset !== undefined) {
@@ -145,16 +160,15 @@ export function encodeIndexRecord(record: IndexRecord, version: number, opts: En
     if (modseq > 0xffffffffn) throw new FormatError('BAD_VALUE', `32-bit modseq ${modseq} too large`, 72);
     modseq <<= 32n;
   }
-  const values: Record<string, unknown> = {
-    ...record,
+  writeFields(buf, 0, layout.record, record as unknown as Record<string, unknown>, record.nsec, {
     modseq,
     // 3.x writes header_size into the pre-v12 content_offset slot.
     contentOffset: record.contentOffset ?? record.headerSize,
-    flagsWord: ((record.systemFlags & 0xffff) | (record.internalFlags & 0xffff0000)) >>> 0,
-    cacheOffsetLow: offset % 2 ** 32,
-    cacheVersionWord: ((high << 16) | (record.cacheVersion & 0xffff)) >>> 0,
-  };
-  writeFields(buf, 0, layout.record, values, record.nsec);
+  });
+  const { packed } = layout;
+  buf.writeUInt32BE(((record.systemFlags & 0xffff) | (record.internalFlags & 0xffff0000)) >>> 0, packed.flags);
+  buf.writeUInt32BE(offset % 2 ** 32, packed.cacheOffsetLow);
+  buf.writeUInt32BE(((high << 16) | (record.cacheVersion & 0xffff)) >>> 0, packed.cacheVersion);
   if (layout.recordCrcOffset !== undefined) {
     const crc =
       opts.recomputeCrc || record.recordCrc === undefined
