@@ -4,7 +4,17 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { atom, kvlist, list, NIL, num, printDlist, type DlistNode } from '../../src/dlist/index.js';
-import { decodeMboxlistRecord, intnameToDbname, dbnameToIntname } from '../../src/format/mboxlist-entry.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readDb } from '../../src/db/index.js';
+import {
+  decodeMboxlistRecord,
+  detectMboxlistGeneration,
+  intnameToDbname,
+  dbnameToIntname,
+  listMailboxes,
+} from '../../src/format/mboxlist-entry.js';
+import { seenFixture } from '../helpers/fixtures.js';
 import { batchScript, CYRUS_BIN, haveCyrus, scratch, type Scratch } from '../db/cyrus-tool.js';
 import { lcg } from '../db/prng.js';
 import { ctlMboxlistView } from './mboxlist-entry-view.js';
@@ -126,6 +136,30 @@ describe.skipIf(!live)('mailboxes.db values: our decoding equals ctl_mboxlist -d
     }
     expect(Object.keys(ours).length).toBe(200);
     expect(ours).toEqual(cyrus);
+  });
+});
+
+describe.skipIf(!live)('reverse-ACL records (reverseacls: 1, ctl_cyrusdb -r)', () => {
+  it('decode as the marker and one (scope, user, db-name) per reader of a shared mailbox', () => {
+    const s = scratch();
+    try {
+      writeFileSync(s.conf, readFileSync(s.conf, 'utf8') + 'reverseacls: 1\n');
+      const db = s.copyIn(join(seenFixture(), 'conf', 'mailboxes.db'), 'conf/mailboxes.db');
+      const r = spawnSync('runuser', ['-u', 'cyrus', '--', `${CYRUS_BIN}/ctl_cyrusdb`, '-C', s.conf, '-r']);
+      expect(r.status).toBe(0);
+      const recs = readDb(readFileSync(db)).records;
+      const racl = recs.filter((x) => x.key[0] === 0x41).map((x) => decodeMboxlistRecord(x.key, x.value, '3.6'));
+      expect(racl).toEqual([
+        { kind: 'racl-marker' },
+        { kind: 'racl', scope: 'shared', user: 'anyone', dbname: 'shared' },
+        { kind: 'racl', scope: 'shared', user: 'anyone', dbname: 'shared\x1ffxteam' },
+        { kind: 'racl', scope: 'shared', user: 'fxseen', dbname: 'shared\x1ffxteam' },
+      ]);
+      expect(detectMboxlistGeneration(recs)).toBe('3.6');
+      expect([...listMailboxes(recs)].length).toBe(12);
+    } finally {
+      s.cleanup();
+    }
   });
 });
 
