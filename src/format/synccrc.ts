@@ -250,3 +250,22 @@ export function syncCrcAnnot(
   }
   return crc >>> 0;
 }
+
+export type SyncCrcAlgorithmName = keyof typeof SYNC_CRC_ALGORITHMS;
+
+/**
+ * Which released algorithm families reproduce a stored SYNC_CRC_ANNOT (the seed and the thrid
+ * format cannot be read from the file, spec §14.3): names whose computation equals `stored`.
+ * Empty means no variant matches, i.e. a real mismatch.
+ */
+export function matchingAnnotAlgorithms(
+  records: readonly SyncCrcAnnotRecord[],
+  annotations: readonly SyncCrcAnnotation[],
+  version: number,
+  stored: number,
+): SyncCrcAlgorithmName[] {
+  const names = Object.keys(SYNC_CRC_ALGORITHMS) as SyncCrcAlgorithmName[];
+  return names.filter(
+    (n) => n !== 'dev-2010' && syncCrcAnnot(records, annotations, version, SYNC_CRC_ALGORITHMS[n]) === stored >>> 0,
+  );
+}

@@ -89,3 +89,31 @@ describe('the real fixture databases', () => {
     expect(messageAnnotations(records, 'user.fxseen.NoSeen')).toEqual([]);
   });
 });
+
+describe('fuzzing entry decoding', () => {
+  it('5,000 mutated real entries: decode returns or throws FormatError', () => {
+    const records = db(join(indexFixture(12), 'mailbox', 'cyrus.annotations'));
+    let state = 0x1234567;
+    const int = (n: number) => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    let thrown = 0;
+    for (let i = 0; i < 5000; i++) {
+      const src = records[int(records.length)]!;
+      const key = Buffer.from(src.key);
+      const value = Buffer.from(src.value).subarray(0, int(src.value.length + 1));
+      for (let j = 0, n = int(4); j < n; j++) {
+        const b = int(2) ? key : value;
+        if (b.length) b[int(b.length)] = int(256);
+      }
+      try {
+        decodeAnnotation({ key, value });
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw new Error(`case ${i}: ${(e as Error).stack}`);
+        thrown++;
+      }
+    }
+    expect(thrown).toBeGreaterThan(100);
+  });
+});

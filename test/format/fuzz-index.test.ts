@@ -99,18 +99,21 @@ describe('fuzzing the cyrus.index decoder', () => {
     ].map((f) => readFileSync(f));
     const rnd = prng(SEED);
     const tally = { decoded: 0, 'format-error': 0 };
-    const started = Date.now();
+    let slowest = 0;
     for (let i = 0; i < CASES; i++) {
       const buf = mutate(files, rnd);
+      const started = performance.now();
       try {
         tally[exercise(buf)]++;
       } catch (e) {
         throw new Error(`case ${i} (seed ${SEED}): ${(e as Error).stack}`);
       }
+      slowest = Math.max(slowest, performance.now() - started);
     }
     // Both outcomes must be common, or the mutations are not reaching the interesting code.
     expect(tally.decoded).toBeGreaterThan(CASES / 10);
     expect(tally['format-error']).toBeGreaterThan(CASES / 10);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // No input makes the decoder crawl (a wall-clock bound on one case, not on the shared machine).
+    expect(slowest).toBeLessThan(1_000);
   });
 });

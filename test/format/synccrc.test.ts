@@ -8,6 +8,7 @@ import {
   SYNC_CRC_ALGORITHMS,
   crcAnnot,
   isVirtualAnnotation,
+  matchingAnnotAlgorithms,
   syncCrcAnnot,
   syncCrcBasic,
   syncCrcBasicRecord,
@@ -204,6 +205,10 @@ describe('SYNC_CRC_ANNOT (§10.3, §10.8 examples 3–7)', () => {
     expect(hex(syncCrcAnnot([r2], [], 17, SYNC_CRC_ALGORITHMS.master) ^ 12345678)).toBe('2f6fe175');
     expect(hex(syncCrcAnnot([r6], [], 17, R) ^ 12345678)).toBe('3ca5d1be');
     expect(hex(syncCrcAnnot([r6], [], 17, SYNC_CRC_ALGORITHMS.master) ^ 12345678)).toBe('5a4f2d99');
+    const stored = syncCrcAnnot([r2, r6], [], 17, R);
+    expect(matchingAnnotAlgorithms([r2, r6], [], 17, stored)).toEqual(['3.x']);
+    expect(matchingAnnotAlgorithms([r2, r6], [], 17, (stored ^ 12345678) >>> 0)).toEqual(['2.4', '2.5', '3.1.7']);
+    expect(matchingAnnotAlgorithms([r2, r6], [], 17, 1)).toEqual([]);
   });
 
   it('example 7: an empty mailbox has basic 0 and annot 12345678 (0 before 3.1.8)', () => {
