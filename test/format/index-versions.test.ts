@@ -10,6 +10,7 @@ import {
   decodeIndexHeader,
   decodeIndexRecord,
   encodeIndex,
+  encodeIndexRecord,
   indexLayout,
   type IndexHeader,
   type IndexRecord,
@@ -221,6 +222,8 @@ describe('version-specific behaviour', () => {
       // Without a header there is no highestmodseq to judge by: the raw u64 is returned.
       expect(decodeIndexRecord(buf, hsize, v).modseq).toBe(5n << 32n);
       expect(encodeIndex(file).equals(buf)).toBe(true);
+      // Written as v10 (an upgrade), the modseq becomes a proper u64.
+      expect(decodeIndexRecord(encodeIndexRecord(file.records[0]!, 10), 0, 10).modseq).toBe(5n);
     }
   });
 

@@ -64,7 +64,8 @@ export interface IndexRecord {
   spare?: Buffer;
   /**
    * v8/v9 written by Cyrus 2.5–3.1.4: modseq stored as a u32 at offset 72 (§5.7 quirk 1). Set by
-   * decode when detected (needs the header's highestmodseq); encode then writes it the same way.
+   * decode when detected (needs the header's highestmodseq); encoding as v8/v9 then writes it the
+   * same way (other versions write a proper u64).
    */
   modseq32?: boolean;
 }
@@ -156,7 +157,7 @@ export function encodeIndexRecord(record: IndexRecord, version: number, opts: En
   }
   const high = Math.floor(offset / 2 ** 32);
   let modseq = record.modseq;
-  if (record.modseq32 && modseq !== undefined) {
+  if (record.modseq32 && modseq !== undefined && (version === 8 || version === 9)) {
     if (modseq > 0xffffffffn) throw new FormatError('BAD_VALUE', `32-bit modseq ${modseq} too large`, 72);
     modseq <<= 32n;
   }
