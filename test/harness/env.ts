@@ -1,7 +1,9 @@
 // Whether this machine can run the interop suite (real Cyrus 3.6, root, a C compiler for the
 // syslog shim), and the describe() wrapper that skips loudly, or fails when CI demands Cyrus.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'vitest';
 
 export const CYRUS_BIN = '/usr/lib/cyrus/bin';
@@ -58,6 +60,22 @@ export function describeInterop(name: string, body: () => void): void {
     });
     return;
   }
-  console.warn(`cyrus-fsck interop tests SKIPPED (${name}): ${why}`);
+  warnOnce(`cyrus-fsck: interop tests against real Cyrus SKIPPED: ${why}`);
   describe.skip(name, body);
 }
+
+/**
+ * One warning per test run, not per suite or file: vitest runs each file in a fork of one main
+ * process, so a marker named after that parent pid tells the other files it was said already.
+ */
+function warnOnce(line: string): void {
+  if (warned) return;
+  warned = true;
+  try {
+    writeFileSync(join(tmpdir(), `cyrus-fsck-interop-skipped-${process.ppid}`), '', { flag: 'wx' });
+  } catch {
+    return; // another file of this run already warned
+  }
+  console.warn(line);
+}
+let warned = false;

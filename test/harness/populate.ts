@@ -201,10 +201,11 @@ export async function mutate(inst: CyrusInstance, mailbox: string, seed: number)
   const rng = new Rng(seed);
   await inst.withImap(ownerOf(mailbox), async (c) => {
     const name = ownerImapName(mailbox);
-    const added = await appendMessages(c, name, rng, 3, 5000 + (seed % 1000), 'mutate@example.com');
+    const added = await appendMessages(c, name, rng, 3, 5000 + (seed % 1000), 'mutate@example.com', !!ownerOf(mailbox));
     await c.select(name);
     const all = (await c.uidFetch('1:*', 'UID')).map((m) => Number(m.attrs.get('UID')));
-    await flagRounds(c, all, rng, KEYWORDS.slice(0, 12), 1);
+    // As in populate(): no admin \Seen on shared mailboxes (admin's seen.db is not replicated).
+    await flagRounds(c, all, rng, KEYWORDS.slice(0, 12), 1, ownerOf(mailbox) ? SYSTEM_FLAGS : SYSTEM_FLAGS.slice(1));
     const victim = all.find((u) => !added.includes(u));
     if (victim !== undefined) {
       await c.uidStore(String(victim), '+', ['\\Deleted']);
