@@ -42,6 +42,9 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** "Mon, 02 Jan 2023 09:58:00 +0000" and that day's midnight (UTC), as Cyrus stores them. */
+const DATE_GMT = 1672653480;
+const DATE_MIDNIGHT = 1672617600;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const FLAGS = ['$Label1', 'Work', 'todo'];
 
@@ -123,10 +126,11 @@ function writeMailbox(dir: string, name: string, id: string, count: number, rand
     records.push({
       uid,
       internaldate: now - (count - uid) * 60,
-      sentdate: now - (count - uid) * 60,
+      // What Cyrus derives from the Date: header (so `reconstruct -n -G` finds nothing to say).
+      sentdate: DATE_MIDNIGHT,
       size: BigInt(content.length),
       headerSize: head.length,
-      gmtime: now - (count - uid) * 60,
+      gmtime: DATE_GMT,
       cacheOffset,
       lastUpdated: now,
       systemFlags: seen | answered,

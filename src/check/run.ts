@@ -2,7 +2,7 @@
 // Mailboxes stream through a small window: while the pool hashes one mailbox's files, the next
 // mailboxes' indexes are read and verified, so reading overlaps hashing; reports leave in
 // discovery order; nothing accumulates per spool except counters.
-import type { Finding, FindingCode } from '../findings.js';
+import { finding, type Finding, type FindingCode } from '../findings.js';
 import { confirm, type FirstLook } from './confirm.js';
 import { BATCH_BYTES, BATCH_FILES, HashPool } from './pool.js';
 import type { Progress } from './progress.js';
@@ -118,7 +118,9 @@ export async function runCheck(o: RunOptions): Promise<RunResult> {
 
 async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, o: RunOptions): Promise<MailboxReport> {
   const [data, scan] = await Promise.all([readMailbox(t), scanFolder(t.dir)]);
+  if (t.listed && scan.error === 'ENOENT') return dirMissing(t);
   const verdict = verifyMetadata(data, scan);
+
   const { fileFindings, bytes } = await hashAll(verdict.files, pool, counts, o);
   let findings: Finding[] = [...verdict.findings, ...fileFindings.map((x) => x.finding)];
   let final = verdict;
@@ -128,6 +130,10 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
     if (c.vanished) o.reporter.note(`${t.name}: folder ${t.dir} vanished during the check (deleted or renamed); nothing reported`);
     findings = c.findings;
     final = c.verdict;
+  }
+  if (t.unlisted) {
+    // Not a reading of cyrus.index: nothing for the confirmation to re-decide.
+    findings.unshift(finding('MAILBOX_UNLISTED', 'a mailbox folder with a cyrus.header that no mailboxes.db entry names', { file: metaPaths(t).header }));
   }
   const name = (t.nameFromHeader ? final.name : undefined) ?? t.name;
   return {
@@ -139,6 +145,17 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
     messagesVerified: verdict.files.length - fileFindings.filter((x) => x.finding.code === 'FILE_MISSING' || x.finding.code === 'FILE_UNREADABLE').length,
     bytesHashed: bytes,
     findings: findings.map((f) => ({ ...f, mailbox: name })),
+  };
+}
+
+function dirMissing(t: MailboxTarget): MailboxReport {
+  return {
+    name: t.name,
+    path: t.dir,
+    records: 0,
+    messagesVerified: 0,
+    bytesHashed: 0,
+    findings: [finding('MAILBOX_DIR_MISSING', 'mailboxes.db names this mailbox but its folder is gone', { file: t.dir, mailbox: t.name })],
   };
 }
 

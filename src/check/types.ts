@@ -23,6 +23,10 @@ export interface MailboxTarget {
   expectedUniqueid?: string;
   /** In --path mode: take the name from cyrus.header once it is read. */
   nameFromHeader?: boolean;
+  /** Named by mailboxes.db: a missing folder is MAILBOX_DIR_MISSING. */
+  listed?: boolean;
+  /** Found on disk with a cyrus.header that no mailboxes.db entry names (MAILBOX_UNLISTED). */
+  unlisted?: boolean;
 }
 
 /** What check reports for one mailbox (the contract's JSON mailbox object). */
