@@ -142,18 +142,27 @@ export interface Charset {
   decoder: DecoderSpec;
 }
 
-/** charset_lookupname: undefined = unknown charset. */
+const canonicalsByTables = new WeakMap<CharsetTables, Map<string, string>>();
+const lookups = new WeakMap<CharsetTables, Map<string, Charset | undefined>>();
+
+/** charset_lookupname: undefined = unknown charset. Memoised per table set. */
 export function lookupCharset(name: string, tables: CharsetTables = defaultCharsetTables()): Charset | undefined {
+  let memo = lookups.get(tables);
+  if (!memo) lookups.set(tables, (memo = new Map()));
+  if (memo.has(name)) return memo.get(name);
+  const cs = lookupUncached(name, tables);
+  if (memo.size < 10_000) memo.set(name, cs); // hostile input must not grow it without bound
+  return cs;
+}
+
+function lookupUncached(name: string, tables: CharsetTables): Charset | undefined {
   const lc = name.toLowerCase();
-  let canon: string | undefined = tables.aliases[lc];
-  if (canon === undefined) {
-    for (const c of Object.values(tables.aliases)) {
-      if (c.toLowerCase() === lc) {
-        canon = c;
-        break;
-      }
-    }
+  let canonicals = canonicalsByTables.get(tables);
+  if (!canonicals) {
+    canonicals = new Map(Object.values(tables.aliases).map((c) => [c.toLowerCase(), c]));
+    canonicalsByTables.set(tables, canonicals);
   }
+  const canon: string | undefined = (Object.hasOwn(tables.aliases, lc) ? tables.aliases[lc] : undefined) ?? canonicals.get(lc);
   if (canon !== undefined) {
     const cl = canon.toLowerCase();
     if (cl === 'us-ascii') return { alias: name, canonical: 'us-ascii', decoder: { kind: 'us-ascii' } };

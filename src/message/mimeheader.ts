@@ -119,15 +119,16 @@ export function decodeMimeHeader(s: Buffer, opts: MimeHeaderOptions = {}): Buffe
       switchTo(defaultCs);
       resetPipeline();
     } else if (lastCs && cs.canonical === lastCs.canonical && enc === lastEnc && extract) {
-      for (const c of text) extract.put(c);
+      extract.write(text);
       extract.flush();
+      for (const c of extract.take()) input.put(c);
       input.flush();
     } else {
       switchTo(cs);
-      const sink = (c: number) => input.put(c);
-      extract = enc === 1 ? new QpDecoder(sink, true) : new Base64Decoder(sink);
-      for (const c of text) extract.put(c);
+      extract = enc === 1 ? new QpDecoder(true) : new Base64Decoder();
+      extract.write(text);
       extract.flush();
+      for (const c of extract.take()) input.put(c);
       input.flush();
       lastCs = cs;
       lastEnc = enc;

@@ -571,8 +571,12 @@ function parseContent(msg: Msg, body: Body, boundaries: Buffer[], hash = true): 
     const line = nextLine(msg);
     if (!line) break;
     const len = line.end - line.start;
-    const head = msg.src.view(line.start, Math.min(line.end, line.start + need));
-    if (len >= 2 && head[0] === 0x2d && head[1] === 0x2d && pendingBoundary(head, len, boundaries, msg.opts.rfc2046Strict)) {
+    if (
+      len >= 2 &&
+      msg.src.byteAt(line.start) === 0x2d &&
+      msg.src.byteAt(line.start + 1) === 0x2d &&
+      pendingBoundary(msg.src.view(line.start, Math.min(line.end, line.start + need)), len, boundaries, msg.opts.rfc2046Strict)
+    ) {
       body.boundarySize = len;
       body.boundaryLines++;
       if (body.contentLines) {
@@ -586,7 +590,7 @@ function parseContent(msg: Msg, body: Body, boundaries: Buffer[], hash = true): 
       break;
     }
     body.contentSize += len;
-    if (msg.src.view(line.end - 1, line.end)[0] === 0x0a) body.contentLines++;
+    if (msg.src.byteAt(line.end - 1) === 0x0a) body.contentLines++;
   }
   // Preamble and epilogue hashes are never written anywhere; skip the work.
   if (hash) addContentGuid(msg, start, body);

@@ -7,6 +7,8 @@ export interface ByteSource {
   readonly size: number;
   /** Position of the next LF at or after `from`, or -1. */
   indexOfLF(from: number): number;
+  /** The byte at `pos` (0 past the end, like the C string terminator). */
+  byteAt(pos: number): number;
   /** A copy-free view of [start, end) — valid until the next call; callers copy what they keep. */
   view(start: number, end: number): Buffer;
   /** The bytes [start, end) in pieces of bounded size. */
@@ -22,6 +24,9 @@ export class BufferSource implements ByteSource {
   indexOfLF(from: number): number {
     return this.buf.indexOf(0x0a, from);
   }
+  byteAt(pos: number): number {
+    return pos < this.buf.length ? this.buf[pos]! : 0;
+  }
   view(start: number, end: number): Buffer {
     return this.buf.subarray(start, end);
   }
@@ -35,7 +40,7 @@ export class BufferSource implements ByteSource {
 export class FileSource implements ByteSource {
   readonly size: number;
   private readonly fd: number;
-  private win: Buffer;
+  private win!: Buffer;
   private winStart = 0;
   private winLen = 0;
 
@@ -53,7 +58,8 @@ export class FileSource implements ByteSource {
       closeSync(this.fd);
       throw e;
     }
-    this.win = Buffer.allocUnsafe(windowSize);
+    // Small messages (the usual case) get a window of their own size, not a full megabyte.
+    this.win = Buffer.allocUnsafe(Math.max(1, Math.min(windowSize, this.size)));
   }
 
   private load(pos: number, min = 1): void {
@@ -79,6 +85,12 @@ export class FileSource implements ByteSource {
       p = this.winStart + this.winLen;
     }
     return -1;
+  }
+
+  byteAt(pos: number): number {
+    if (pos >= this.size) return 0;
+    this.load(pos);
+    return this.win[pos - this.winStart]!;
   }
 
   view(start: number, end: number): Buffer {

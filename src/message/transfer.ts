@@ -3,41 +3,69 @@
 // in chunk by chunk, so a part of any size is hashed in bounded memory.
 import { createHash, type Hash } from 'node:crypto';
 
+
 export const ENCODING = { NONE: 0, QP: 1, BASE64: 2, UNKNOWN: 255 } as const;
 export type Encoding = (typeof ENCODING)[keyof typeof ENCODING];
-
-type Sink = (byte: number) => void;
 
 const hexval = (c: number): number =>
   c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 55 : c >= 0x61 && c <= 0x66 ? c - 87 : -1;
 
-/** Quoted-printable, line by line: trailing SP/HT dropped, `=XX`, soft breaks, CR ignored. */
-export class QpDecoder {
-  private buf = new Uint8Array(1000);
-  private len = 0;
-  constructor(
-    private readonly out: Sink,
-    private readonly isHeader: boolean,
-  ) {}
+/**
+ * Decoders write into their own output buffer (`take()` hands it over): one call per chunk, not
+ * per byte, which is what makes hashing large encoded parts fast.
+ */
+abstract class Decoder {
+  protected o = new Uint8Array(4096);
+  protected n = 0;
+  protected reserve(extra: number): void {
+    if (this.n + extra <= this.o.length) return;
+    const bigger = new Uint8Array(Math.max(this.o.length * 2, this.n + extra));
+    bigger.set(this.o.subarray(0, this.n));
+    this.o = bigger;
+  }
+  /** The bytes decoded so far; the decoder's buffer is reused afterwards. */
+  take(): Uint8Array {
+    const out = this.o.subarray(0, this.n);
+    this.n = 0;
+    return out;
+  }
+  abstract write(chunk: Uint8Array): void;
+  abstract flush(): void;
+}
 
-  put(c: number): void {
-    if (c === 0x0d) return;
-    if (c === 0x0a) {
-      this.flushLine(true);
-      return;
+/** Quoted-printable, line by line: trailing SP/HT dropped, `=XX`, soft breaks, CR ignored. */
+export class QpDecoder extends Decoder {
+  private line = new Uint8Array(1000);
+  private len = 0;
+  constructor(private readonly isHeader: boolean) {
+    super();
+  }
+
+  write(chunk: Uint8Array): void {
+    this.reserve(2 * chunk.length + 2 * 1000);
+    const line = this.line;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c === 0x0d) continue;
+      if (c === 0x0a) {
+        this.flushLine(true);
+        continue;
+      }
+      line[this.len++] = c;
+      if (this.len > 998) this.flushLine(false); // over-long line: flushed without a line end
     }
-    this.buf[this.len++] = c;
-    if (this.len > 998) this.flushLine(false); // over-long line: flushed without a line end
   }
 
   flush(): void {
+    this.reserve(1002);
     this.flushLine(false);
   }
 
   private flushLine(endline: boolean): void {
     let n = this.len;
-    while (n && (this.buf[n - 1] === 0x20 || this.buf[n - 1] === 0x09)) n--;
-    const b = this.buf;
+    const b = this.line;
+    const o = this.o;
+    while (n && (b[n - 1] === 0x20 || b[n - 1] === 0x09)) n--;
     for (let i = 0; i < n; i++) {
       const c = b[i]!;
       if (c === 0x3d) {
@@ -49,19 +77,19 @@ export class QpDecoder {
           const v1 = hexval(b[i + 1]!);
           const v2 = hexval(b[i + 2]!);
           if (v1 >= 0 && v2 >= 0) {
-            this.out((v1 << 4) + v2);
+            o[this.n++] = (v1 << 4) + v2;
             i += 2;
             continue;
           }
         }
-        this.out(0x3d);
+        o[this.n++] = 0x3d;
       } else if (c === 0x5f) {
-        this.out(this.isHeader ? 0x20 : 0x5f);
-      } else this.out(c);
+        o[this.n++] = this.isHeader ? 0x20 : 0x5f;
+      } else o[this.n++] = c;
     }
     if (endline) {
-      this.out(0x0d);
-      this.out(0x0a);
+      o[this.n++] = 0x0d;
+      o[this.n++] = 0x0a;
     }
     this.len = 0;
   }
@@ -77,43 +105,52 @@ const B64VAL = (() => {
 })();
 
 /** Base64 that emits each byte as soon as its bits are complete; `=` restarts the quantum. */
-export class Base64Decoder {
+export class Base64Decoder extends Decoder {
   private codepoint = 0;
   private left = 0;
   invalid = false;
-  constructor(private readonly out: Sink) {}
 
-  put(c: number): void {
-    const b = B64VAL[c & 0xff]!;
-    if (b < 0) {
-      if (b === -2) this.invalid = true;
-      return;
+  write(chunk: Uint8Array): void {
+    this.reserve(chunk.length);
+    const o = this.o;
+    let n = this.n;
+    let cp = this.codepoint;
+    let left = this.left;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = B64VAL[chunk[i]!]!;
+      if (b < 0) {
+        if (b === -2) this.invalid = true;
+        continue;
+      }
+      if (b === 64) {
+        cp = 0;
+        left = 0;
+        continue;
+      }
+      switch (left) {
+        case 0:
+          cp = b;
+          left = 3;
+          break;
+        case 3:
+          o[n++] = ((cp << 2) | (b >> 4)) & 0xff;
+          cp = b;
+          left = 2;
+          break;
+        case 2:
+          o[n++] = ((cp << 4) | (b >> 2)) & 0xff;
+          cp = b;
+          left = 1;
+          break;
+        default:
+          o[n++] = ((cp << 6) | b) & 0xff;
+          cp = 0;
+          left = 0;
+      }
     }
-    if (b === 64) {
-      this.codepoint = 0;
-      this.left = 0;
-      return;
-    }
-    switch (this.left) {
-      case 0:
-        this.codepoint = b;
-        this.left = 3;
-        break;
-      case 3:
-        this.out(((this.codepoint << 2) | (b >> 4)) & 0xff);
-        this.codepoint = b;
-        this.left = 2;
-        break;
-      case 2:
-        this.out(((this.codepoint << 4) | (b >> 2)) & 0xff);
-        this.codepoint = b;
-        this.left = 1;
-        break;
-      default:
-        this.out(((this.codepoint << 6) | b) & 0xff);
-        this.codepoint = 0;
-        this.left = 0;
-    }
+    this.n = n;
+    this.codepoint = cp;
+    this.left = left;
   }
 
   flush(): void {}
@@ -123,23 +160,10 @@ export class Base64Decoder {
 export class ContentHasher {
   private readonly hash: Hash = createHash('sha1');
   private size = 0;
-  private readonly batch = Buffer.alloc(4096);
-  private n = 0;
   private readonly decoder: QpDecoder | Base64Decoder | undefined;
 
   constructor(readonly encoding: Encoding) {
-    const sink = (c: number) => {
-      if (this.n === this.batch.length) this.drain();
-      this.batch[this.n++] = c;
-    };
-    this.decoder =
-      encoding === ENCODING.QP ? new QpDecoder(sink, false) : encoding === ENCODING.BASE64 ? new Base64Decoder(sink) : undefined;
-  }
-
-  private drain(): void {
-    this.hash.update(this.batch.subarray(0, this.n));
-    this.size += this.n;
-    this.n = 0;
+    this.decoder = encoding === ENCODING.QP ? new QpDecoder(false) : encoding === ENCODING.BASE64 ? new Base64Decoder() : undefined;
   }
 
   update(chunk: Buffer): void {
@@ -149,15 +173,23 @@ export class ContentHasher {
       this.size += chunk.length;
       return;
     }
-    const d = this.decoder;
-    for (let i = 0; i < chunk.length; i++) d.put(chunk[i]!);
+    this.decoder.write(chunk);
+    this.drain();
+  }
+
+  private drain(): void {
+    const out = this.decoder!.take();
+    this.hash.update(out);
+    this.size += out.length;
   }
 
   /** null for UNKNOWN: Cyrus stores a null GUID and decoded size 0. */
   digest(): { guid: Buffer; size: number } | null {
     if (this.encoding === ENCODING.UNKNOWN) return null;
-    this.decoder?.flush();
-    this.drain();
+    if (this.decoder) {
+      this.decoder.flush();
+      this.drain();
+    }
     return { guid: this.hash.digest(), size: this.size };
   }
 }
