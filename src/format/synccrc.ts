@@ -6,7 +6,7 @@
 // Strings (flag names, entries, userids, string values) are byte strings, one char per byte
 // (latin1), as src/format/header.ts and annotations.ts produce them: Cyrus hashes raw bytes.
 import { crc32 } from 'node:zlib';
-import { InternalFlag, SystemFlag } from './index/flags.js';
+import { isExpunged, SYSTEM_FLAG_NAMES } from './index/flags.js';
 
 export interface SyncCrcAlgorithm {
   /**
@@ -71,19 +71,10 @@ export interface SyncCrcAnnotation {
   value: Buffer | string;
 }
 
-const SYSTEM_FLAGS: ReadonlyArray<readonly [number, string]> = [
-  [SystemFlag.DELETED, '\\Deleted'],
-  [SystemFlag.ANSWERED, '\\Answered'],
-  [SystemFlag.FLAGGED, '\\Flagged'],
-  [SystemFlag.DRAFT, '\\Draft'],
-  [SystemFlag.SEEN, '\\Seen'],
-];
-
 /** Cyrus lcase(): ASCII A–Z only, every other byte unchanged. */
 const asciiLower = (b: Buffer) => Buffer.from(b.map((c) => (c >= 0x41 && c <= 0x5a ? c + 32 : c)));
 
 const ZERO_GUID = '0'.repeat(40);
-const isExpunged = (r: { internalFlags: number }) => (r.internalFlags & InternalFlag.EXPUNGED) !== 0;
 
 function flagCrc(name: string, alg: SyncCrcAlgorithm): number {
   const bytes = Buffer.from(name, 'latin1');
@@ -105,7 +96,7 @@ function flagCrcs(userFlagNames: Names, alg: SyncCrcAlgorithm): FlagCrcs {
     const name = userFlagNames[n];
     if (name) user.push([n, flagCrc(name, alg)]);
   }
-  return { system: SYSTEM_FLAGS.map(([bit, name]) => [bit, flagCrc(name, alg)] as const), user };
+  return { system: SYSTEM_FLAG_NAMES.map(([bit, name]) => [bit, flagCrc(name, alg)] as const), user };
 }
 
 function flagCrcOf(record: Pick<SyncCrcRecord, 'systemFlags' | 'userFlags'>, t: FlagCrcs): number {
