@@ -163,6 +163,50 @@ describe.skipIf(!live)('reverse-ACL records (reverseacls: 1, ctl_cyrusdb -r)', (
   });
 });
 
+describe.skipIf(!live)('a 2.5–3.4 (legacy-key) database upgraded by Cyrus 3.6 (ctl_cyrusdb -r)', () => {
+  it('holds the entries our legacy decoding gives (plus the l flag and a new mtime)', () => {
+    const s = scratch();
+    try {
+      const legacy: Array<[string, string]> = [
+        ['user.foo', '%(A %(foo lrswipkxtecda anyone lrs) I 74b8ef164c33c1b8 P default T e V 1278460344 M 1278460345)'],
+        ['user.foo.Sent', '%(A %(foo lrswipkxtecda) I aaaa1111bbbb2222 P default T e V 1278460346 M 1278460347)'],
+        ['example.com!user.baz', '%(I cccc3333dddd4444 P default T ed V 5 M 6)'],
+        ['user.dot^ted', '%(A %(dot.ted lr) I eeee5555ffff6666 P p2 S backend1 T er V 7 M 8)'],
+        ['shared.x', '(uniqueid 0123456789abcdef) 0 default anyone\tlrs\t'],
+        // 2.4's DELETED (16) is 3.6's REMOTE: an in-place upgrade of 2.4 text values misreads them
+        ['old.deleted', '(uniqueid 1111222233334444) 16 default '],
+      ];
+      const db = s.path('conf/mailboxes.db');
+      s.dbtool(db, 'twoskip', ['batch'], { input: batchScript(legacy.map(([k, v]) => ['SET', k, v])), flags: ['-n'] });
+      const before = readDb(readFileSync(db)).records;
+      expect(detectMboxlistGeneration(before)).toBe('legacy');
+      const up = spawnSync('runuser', ['-u', 'cyrus', '--', `${CYRUS_BIN}/ctl_cyrusdb`, '-C', s.conf, '-r']);
+      expect(up.status).toBe(0);
+      const after = readDb(readFileSync(db)).records;
+      expect(detectMboxlistGeneration(after)).toBe('3.6');
+      const cyrus = ctlMboxlistDump(s) as Record<string, Record<string, unknown>>;
+      for (const r of before) {
+        const d = decodeMboxlistRecord(r.key, r.value, 'legacy');
+        if (d.kind !== 'legacy') throw new Error('not a legacy record');
+        const view = ctlMboxlistView(d.name, d.entry) as Record<string, unknown>;
+        const theirs = cyrus[d.name]!;
+        expect(theirs, d.name).toBeDefined();
+        const { mtime: _m1, mbtype: ourType, ...ours } = view;
+        const { mtime: _m2, mbtype: upType, ...up36 } = theirs;
+        expect(up36).toEqual(ours);
+        if (d.name === 'old.deleted') {
+          expect([ourType, upType]).toEqual(['ed', 'erl']);
+        } else {
+          expect(upType).toBe(`${ourType}l`);
+        }
+      }
+      expect(Object.keys(cyrus).length).toBe(legacy.length);
+    } finally {
+      s.cleanup();
+    }
+  });
+});
+
 describe('db-name ↔ internal name', () => {
   it.each([
     ['user\x1ffoo\x1fSub', 'user.foo.Sub'],
