@@ -181,13 +181,14 @@ export function readTwoskip(buf: Buffer, file?: string, options: TwoskipReadOpti
 
   const dummy = read(TWOSKIP_DUMMY_OFFSET);
   const records: DbRecord[] = [];
-  const seen = new Set<number>();
+  // Loop guard: every record takes ≥ 24 bytes, so a walk longer than end/24 steps revisits one.
+  // (A loop through RECORDs also breaks key order; this catches loops through DELETEs.)
+  let steps = Math.floor(Math.min(end, buf.length) / 24) + 1;
   let prevKey: Buffer | null = null;
   let at = twoskipNext(dummy, 0, end);
   while (at !== 0) {
     if (at >= end) throw fail('BAD_VALUE', `committed list points to ${hex(at)}, at or past current_size ${hex(end)}`, at);
-    if (seen.has(at)) throw fail('BAD_VALUE', `pointer loop: record at ${hex(at)} reached twice`, at);
-    seen.add(at);
+    if (--steps < 0) throw fail('BAD_VALUE', `pointer loop: the level-0 list revisits records (at ${hex(at)})`, at);
     const r = read(at);
     if (r.type === TwoskipType.DELETE) {
       at = r.pointers[0]!;
@@ -196,10 +197,12 @@ export function readTwoskip(buf: Buffer, file?: string, options: TwoskipReadOpti
     if (r.type !== TwoskipType.RECORD)
       throw fail('BAD_VALUE', `level-0 list reaches a ${twoskipTypeName(r.type)} record at ${hex(at)}`, at);
     if (verify && !twoskipTailCrcOk(buf, r)) throw fail('BAD_CRC', `tail CRC mismatch in record at ${hex(at)}`, at);
-    const key = Buffer.from(buf.subarray(r.keyOffset, r.keyOffset + r.keyLength));
+    // one private copy per record, key and value as views of it
+    const kv = Buffer.from(buf.subarray(r.keyOffset, r.valueOffset + r.valueLength));
+    const key = kv.subarray(0, r.keyLength);
     if (prevKey && compareKeys(order, prevKey, key) >= 0)
       throw fail('BAD_VALUE', `key at ${hex(at)} does not sort after the previous key`, at);
-    records.push({ key, value: Buffer.from(buf.subarray(r.valueOffset, r.valueOffset + r.valueLength)) });
+    records.push({ key, value: kv.subarray(r.keyLength) });
     prevKey = key;
     at = twoskipNext(r, 0, end);
   }
