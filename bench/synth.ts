@@ -4,7 +4,7 @@
 // cyrus.cache with framed records). Deterministic for a seed. Sizes follow a realistic mix:
 // most messages 2–50 KB, a few 0.2–5 MB.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_HEADER_SIZE, cacheRecordCrc, encodeCacheRecord } from '../src/format/cache.js';
 import { encodeHeader, headerFileCrc } from '../src/format/header.js';
@@ -19,6 +19,11 @@ export interface SynthOptions {
   largeFraction?: number;
   /** Override the size mix: every message this many bytes ± 50%. */
   fixedSize?: number;
+  /**
+   * Every message a sparse file of zeros of exactly this size (no disk used): for tests that
+   * need a check to take a while. Not a parseable message; check never parses.
+   */
+  sparseSize?: number;
   seed?: number;
 }
 
@@ -58,6 +63,18 @@ function textPool(rand: () => number, size: number): Buffer {
   return buf;
 }
 
+const zeroSha1Cache = new Map<number, string>();
+function zeroSha1(size: number): string {
+  let v = zeroSha1Cache.get(size);
+  if (!v) {
+    const h = createHash('sha1');
+    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+    for (let left = size; left > 0; left -= chunk.length) h.update(left >= chunk.length ? chunk : chunk.subarray(0, left));
+    zeroSha1Cache.set(size, (v = h.digest('hex')));
+  }
+  return v;
+}
+
 function uniqueid(rand: () => number): string {
   let s = '';
   for (let i = 0; i < 24; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length)];
@@ -92,6 +109,7 @@ export function buildSpool(o: SynthOptions): SynthSpool {
 
 function writeMailbox(dir: string, name: string, id: string, count: number, rand: () => number, pool: Buffer, o: SynthOptions): number {
   const now = 1_795_000_000;
+  const sparseGuid = o.sparseSize ? zeroSha1(o.sparseSize) : undefined;
   const records: IndexRecord[] = [];
   const cacheParts: Buffer[] = [Buffer.alloc(CACHE_HEADER_SIZE)];
   let cacheLen = CACHE_HEADER_SIZE;
@@ -111,10 +129,20 @@ function writeMailbox(dir: string, name: string, id: string, count: number, rand
       parts.push(pool.subarray(start, start + n));
       left -= n;
     }
-    const content = Buffer.concat(parts);
-    writeFileSync(join(dir, `${uid}.`), content);
-    bytes += content.length;
-    const guid = createHash('sha1').update(content).digest('hex');
+    let content = Buffer.concat(parts);
+    let guid: string;
+    if (o.sparseSize) {
+      const fd = openSync(join(dir, `${uid}.`), 'w');
+      ftruncateSync(fd, o.sparseSize);
+      closeSync(fd);
+      content = Buffer.alloc(0);
+      guid = sparseGuid!;
+    } else {
+      writeFileSync(join(dir, `${uid}.`), content);
+      guid = createHash('sha1').update(content).digest('hex');
+    }
+    const fileSize = o.sparseSize ?? content.length;
+    bytes += fileSize;
     const env = Buffer.from(`("Mon, 02 Jan 2023 09:58:00 +0000" "benchmark message ${uid}" NIL NIL NIL NIL NIL NIL NIL "<${id}.${uid}@bench.example>")`);
     const empty = Buffer.alloc(0);
     const cache = encodeCacheRecord([env, empty, empty, empty, head, empty, empty, empty, empty, Buffer.from(`benchmark message ${uid}`)]);
@@ -128,7 +156,7 @@ function writeMailbox(dir: string, name: string, id: string, count: number, rand
       internaldate: now - (count - uid) * 60,
       // What Cyrus derives from the Date: header (so `reconstruct -n -G` finds nothing to say).
       sentdate: DATE_MIDNIGHT,
-      size: BigInt(content.length),
+      size: BigInt(fileSize),
       headerSize: head.length,
       gmtime: DATE_GMT,
       cacheOffset,
