@@ -261,6 +261,108 @@ function* readFileLiteral(ctx: Ctx): P<DlistNode> {
   return { type: 'file', partition: part, guid: guidHex, size, content: writer.end() };
 }
 
+// ---- fast paths ------------------------------------------------------------------------------
+// Most elements are short atoms and quoted strings already inside the window. These plain
+// functions read them without creating generators; they give up (null / NEED, consuming
+// nothing that matters) on anything unusual, and the generator path then reads — or rejects —
+// it with the full rules, so both paths accept and refuse exactly the same input.
+
+/** Skips whitespace; returns the next byte, EOF, or NEED when the window ran out first. */
+function skipSpaceSync(inp: Input): number {
+  const buf = inp.buf;
+  let i = inp.pos;
+  while (i < buf.length && isSpace(buf[i]!)) i++;
+  inp.pos = i;
+  if (i < buf.length) return buf[i]!;
+  return inp.eof ? EOF : NEED;
+}
+
+/** End index of an atom starting at i, or -1 if its end is not in the window (or it holds NUL). */
+function atomEndSync(inp: Input, i: number): number {
+  const buf = inp.buf;
+  for (; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c === SP || (c >= TAB && c <= CR) || c === LPAREN || c === RPAREN || c === DQUOTE) return i;
+    if (c === 0) return -1;
+  }
+  return inp.eof ? i : -1;
+}
+
+/** A quoted string starting at i (the quote), or null; sets `syncEnd` past the closing quote. */
+let syncEnd = 0;
+function quotedSync(inp: Input, i: number): string | null {
+  const buf = inp.buf;
+  let j = i + 1;
+  let parts: number[] | null = null;
+  let run = j;
+  for (; j < buf.length; j++) {
+    const c = buf[j]!;
+    if (c === DQUOTE) {
+      syncEnd = j + 1;
+      if (!parts) return buf.toString('latin1', i + 1, j);
+      for (let k = run; k < j; k++) parts.push(buf[k]!);
+      return Buffer.from(parts).toString('latin1');
+    }
+    if (c === CR || c === LF || c === 0) return null;
+    if (c === BACKSLASH) {
+      if (j + 1 >= buf.length || buf[j + 1] === 0) return null;
+      parts ??= [];
+      for (let k = run; k < j; k++) parts.push(buf[k]!);
+      parts.push(buf[j + 1]!);
+      j++;
+      run = j + 1;
+    }
+  }
+  return null;
+}
+
+/** `[key SP*] scalar` when it is entirely in the window and ordinary; else null, nothing consumed. */
+function trySync(ctx: Ctx, parseKey: boolean, depth: number): Parsed | null {
+  const inp = ctx.inp;
+  const buf = inp.buf;
+  if (depth > ctx.maxDepth) return null;
+  const start = inp.pos;
+  let i = start;
+  let key: string | undefined;
+  if (parseKey) {
+    if (i >= buf.length) return null;
+    const c = buf[i]!;
+    if (ctx.dialect === '3.6' && c === DQUOTE) {
+      const q = quotedSync(inp, i);
+      if (q === null) return null;
+      key = q;
+      i = syncEnd;
+    } else {
+      if (ctx.dialect === '3.6' && (c === SP || c === LPAREN || c === RPAREN || c === CR || c === LF || c === LBRACE)) return null;
+      const e = atomEndSync(inp, i);
+      if (e < 0) return null;
+      key = buf.toString('latin1', i, e);
+      i = e;
+    }
+    while (i < buf.length && isSpace(buf[i]!)) i++;
+  }
+  if (i >= buf.length) return null;
+  const c = buf[i]!;
+  let node: DlistNode;
+  if (c === DQUOTE) {
+    const q = quotedSync(inp, i);
+    if (q === null) return null;
+    node = { type: 'atom', value: q };
+    i = syncEnd;
+  } else {
+    if (c === SP || c === LPAREN || c === RPAREN || c === CR || c === LF || c === LBRACE || c === PERCENT) return null;
+    const e = atomEndSync(inp, i);
+    if (e < 0) return null;
+    const text = buf.toString('latin1', i, e);
+    if (c === BACKSLASH && ctx.dialect === '3.6') node = { type: 'flag', value: text };
+    else if (text === 'NIL' && ctx.dialect === '3.6') node = NIL;
+    else node = { type: 'atom', value: text };
+    i = e;
+  }
+  inp.pos = i;
+  return { key, node };
+}
+
 /** One dlist value (with its key when parseKey), as `dlist_parse` reads it. */
 function* parseItem(ctx: Ctx, parseKey: boolean, depth: number): P<Parsed> {
   const inp = ctx.inp;
@@ -278,10 +380,11 @@ function* parseItem(ctx: Ctx, parseKey: boolean, depth: number): P<Parsed> {
     inp.pos++;
     const items: DlistNode[] = [];
     for (;;) {
-      c = yield* skipSpace(inp);
+      c = skipSpaceSync(inp);
+      if (c === NEED) c = yield* skipSpace(inp);
       if (c === EOF) throw inp.truncated('a list');
       if (c === RPAREN) break;
-      items.push((yield* parseItem(ctx, false, depth + 1)).node);
+      items.push((trySync(ctx, false, depth + 1) ?? (yield* parseItem(ctx, false, depth + 1))).node);
     }
     inp.pos++;
     return { key, node: { type: 'list', items } };
@@ -292,10 +395,11 @@ function* parseItem(ctx: Ctx, parseKey: boolean, depth: number): P<Parsed> {
       inp.pos += 2;
       const items: DKvItem[] = [];
       for (;;) {
-        c = yield* skipSpace(inp);
+        c = skipSpaceSync(inp);
+        if (c === NEED) c = yield* skipSpace(inp);
         if (c === EOF) throw inp.truncated('a kvlist');
         if (c === RPAREN) break;
-        const child = yield* parseItem(ctx, true, depth + 1);
+        const child = trySync(ctx, true, depth + 1) ?? (yield* parseItem(ctx, true, depth + 1));
         items.push({ key: child.key!, value: child.node });
       }
       inp.pos++;

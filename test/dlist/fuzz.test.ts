@@ -126,6 +126,6 @@ describe('dlist fuzz', () => {
     // the mutations must exercise both sides
     expect(parsed).toBeGreaterThan(CASES / 20);
     expect(failed).toBeGreaterThan(CASES / 4);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(Date.now() - started).toBeLessThan(60_000); // ~8 s alone on 2 cores; a hang guard, not a benchmark
   });
 });
