@@ -29,6 +29,8 @@ export interface InstanceOptions {
   syncServer?: boolean;
   /** Make this instance a replication master pushing to this replica (sync_client settings). */
   syncTo?: CyrusInstance;
+  /** Let Cyrus really fsync (default: the shim makes fsync a no-op, see syslog-shim.c). */
+  fsync?: boolean;
   /** Extra imapd.conf lines (key → value), e.g. { expunge_mode: 'immediate' }. */
   conf?: Record<string, string>;
 }
@@ -271,7 +273,11 @@ export class CyrusInstance {
 
   /** Environment that makes a Cyrus process log through the shim into this instance's file. */
   get shimEnv(): Record<string, string> {
-    return { CYRUS_FSCK_SYSLOG: this.syslogPath, LD_PRELOAD: this.shim };
+    return {
+      CYRUS_FSCK_SYSLOG: this.syslogPath,
+      LD_PRELOAD: this.shim,
+      ...(this.opts.fsync ? {} : { CYRUS_FSCK_NOFSYNC: '1' }),
+    };
   }
 
   private async launch(): Promise<void> {

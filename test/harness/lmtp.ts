@@ -97,6 +97,7 @@ export async function lmtpDeliver(
   opts: { from?: string; host?: string } = {},
 ): Promise<LmtpReply[]> {
   const sock = connect({ port, host: opts.host ?? '127.0.0.1' });
+  sock.setNoDelay(true);
   const r = new ReplyReader(sock);
   try {
     const expect = async (step: string, code: number) => {
