@@ -2,7 +2,8 @@
 // a file with the configured backend and, if that fails, with whatever cyrusdb_detect recognises
 // (twoskip and skiplist by the first 16 bytes of their magic); 3.6 even converts 2.4 skiplist seen
 // files on open. So the magic decides, not imapd.conf; flat has no magic and is the fallback.
-import { FormatError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { FormatError, withFile } from '../errors.js';
 import type { KeyOrder } from './compare.js';
 import { readFlat } from './flat.js';
 import { readSkiplist, SKIPLIST_MAGIC } from './skiplist.js';
@@ -19,8 +20,9 @@ export function detectBackend(buf: Buffer): 'twoskip' | 'skiplist' | null {
 }
 
 export interface ReadDbOptions {
-  /** The backend imapd.conf names; used only when the magic says nothing (then flat by default). */
-  expect?: Backend;
+  /** The backend imapd.conf names (mboxlist_db…); used only when the magic says nothing: flat is
+   * then read as flat, anything else is an error. Default flat. */
+  expect?: Backend | string;
   /** Key order override (default: raw for twoskip, signed for skiplist). */
   order?: KeyOrder;
   /** twoskip only: verify CRCs (default true). */
@@ -55,11 +57,16 @@ export function readDb(buf: Buffer, file?: string, options: ReadDbOptions = {}):
       const expect = options.expect ?? 'flat';
       if (expect !== 'flat') {
         // An empty file is what Cyrus creates before the first write: no records, nothing wrong.
-        if (buf.length === 0) return { backend: expect, records: [], clean: true, uncommitted: null };
-        const magic = expect === 'twoskip' ? TWOSKIP_MAGIC : SKIPLIST_MAGIC;
-        throw new FormatError(buf.length < 32 ? 'TRUNCATED' : 'BAD_MAGIC', `expected a ${expect} file (${magic.subarray(4, 16).toString('latin1').trim()})`, 0, file);
+        if (buf.length === 0 && (expect === 'twoskip' || expect === 'skiplist')) return { backend: expect, records: [], clean: true, uncommitted: null };
+        throw new FormatError(buf.length < 32 ? 'TRUNCATED' : 'BAD_MAGIC', `no twoskip or skiplist magic, and ${expect} is not flat`, 0, file);
       }
       return { backend: 'flat', records: readFlat(buf, file, { escaped: options.escaped ?? true }).records, clean: true, uncommitted: null };
     }
   }
+}
+
+/** Reads a database file from disk (the I/O edge of readDb); FormatErrors name the file. */
+export function readDbFile(path: string, options: ReadDbOptions = {}): DbContents {
+  const buf = readFileSync(path);
+  return withFile(path, () => readDb(buf, path, options));
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/errors.js';
-import { detectBackend, readDb } from '../../src/db/detect.js';
+import { detectBackend, readDb, readDbFile } from '../../src/db/detect.js';
 import { seenFixture } from '../helpers/fixtures.js';
 
 // cyrusdb_detect looks at 16 bytes of a file of at least 32
@@ -40,5 +40,12 @@ describe('backend detection', () => {
       expect((e as FormatError).code).toBe('BAD_MAGIC');
       expect((e as FormatError).file).toBe('/x/seen.db');
     }
+  });
+
+  it('reads a file from disk, and errors name it', () => {
+    const file = join(seenFixture(), 'conf/mailboxes.db');
+    expect(readDbFile(file).records.length).toBe(23);
+    const notDb = join(seenFixture(), 'fxseen.seen.db.txt');
+    expect(() => readDbFile(notDb, { expect: 'zeroskip' })).toThrow(expect.objectContaining({ code: 'BAD_MAGIC', file: notDb }));
   });
 });
