@@ -7,7 +7,6 @@ export {
   memoryFileSink,
   discardFileSink,
   directoryFileSink,
-  sha1Hex,
 } from './parse.js';
 export type { ParseOptions, Parsed, FileSink, FileWriter, FileLiteralMeta } from './parse.js';
 export { parseStrict } from './strict.js';

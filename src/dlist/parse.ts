@@ -3,7 +3,6 @@
 // generators that pause when the input window runs dry, so the same code parses a whole Buffer
 // (`parseDlist`) and a chunked replication stream (`DlistStreamParser`). File literals go to a
 // sink as they arrive and are never held whole unless the sink chooses to.
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../errors.js';
@@ -482,11 +481,6 @@ export function parseLines(data: Buffer, opts: ParseOptions = {}): DlistNode[][]
   return [...p.feed(data), ...p.end()];
 }
 
-/** Hash-checking helper for receivers: SHA-1 of a file literal's content, lowercase hex. */
-export function sha1Hex(data: Buffer): string {
-  return createHash('sha1').update(data).digest('hex');
-}
-
 /**
  * Incremental reader of a dlist byte stream, fed chunk by chunk (e.g. from a socket). Produces
  * complete protocol lines (framing 'line', the sync protocol: values separated by SP, ended by
@@ -528,17 +522,19 @@ export class DlistStreamParser {
   /** The value, with framing 'value', once end() has returned. */
   value: Parsed | undefined;
 
+  /** Runs the parser over what has arrived. Lines completed before an error are still handed
+   *  out; the error is thrown then, or by the next call if there were such lines. */
   private pump(): DlistNode[][] {
-    if (this.failed) throw this.failed;
-    if (!this.done) {
+    if (!this.done && !this.failed) {
       try {
         this.done = this.gen.next().done === true;
       } catch (e) {
         this.failed = e;
-        throw e;
       }
     }
-    return this.out.splice(0);
+    if (this.out.length) return this.out.splice(0);
+    if (this.failed) throw this.failed;
+    return [];
   }
 
   /** Adds bytes; returns the lines completed by them. */

@@ -115,6 +115,16 @@ describe('stream framing', () => {
     const p = new DlistStreamParser();
     expect(() => p.feed(Buffer.from('OK %x\r\n'))).toThrow(expect.objectContaining({ code: 'BAD_SYNTAX', offset: 3 }));
     expect(() => p.feed(Buffer.from('OK\r\n'))).toThrow(expect.objectContaining({ code: 'BAD_SYNTAX' }));
+    expect(() => p.end()).toThrow(expect.objectContaining({ code: 'BAD_SYNTAX' }));
+  });
+
+  it('hands out the lines completed before an error, then throws it', () => {
+    const p = new DlistStreamParser();
+    expect(p.feed(Buffer.from('OK one\r\nOK two\r\nBAD %x\r\n'))).toEqual([
+      [{ type: 'atom', value: 'OK' }, { type: 'atom', value: 'one' }],
+      [{ type: 'atom', value: 'OK' }, { type: 'atom', value: 'two' }],
+    ]);
+    expect(() => p.feed(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: 'BAD_SYNTAX', offset: 20 }));
   });
 
   it('lines complete as soon as their CRLF arrives', () => {
