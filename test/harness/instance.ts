@@ -274,6 +274,8 @@ export class CyrusInstance {
   /** Environment that makes a Cyrus process log through the shim into this instance's file. */
   get shimEnv(): Record<string, string> {
     return {
+      // Dates without a zone are read in local time; pin it so results do not depend on the host.
+      TZ: 'UTC',
       CYRUS_FSCK_SYSLOG: this.syslogPath,
       LD_PRELOAD: this.shim,
       ...(this.opts.fsync ? {} : { CYRUS_FSCK_NOFSYNC: '1' }),

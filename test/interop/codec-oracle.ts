@@ -10,6 +10,7 @@ import { decodeCacheRecord } from '../../src/format/cache.js';
 import { decodeHeader } from '../../src/format/header.js';
 import { decodeIndex, isExpunged, optionNames, systemFlagNames, userFlagBits, type IndexFile } from '../../src/format/index/index.js';
 import { syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
+import { expectedCacheRecord } from '../../src/message/record.js';
 import type { CyrusInstance } from '../harness/instance.js';
 import { imapView, mbexamine, mbpath, storedSyncCrcs } from '../harness/tools.js';
 
@@ -168,5 +169,32 @@ export function syncCrcs(d: DecodedMailbox) {
     computedBasic: stored.basic,
     computedAnnot: stored.annot,
   };
+  return { ours, cyrus };
+}
+
+/**
+ * Our message parser over each live message file against what Cyrus wrote for it: the index
+ * record's derived fields and the cache record, byte for byte.
+ */
+export function againstMessageFiles(d: DecodedMailbox) {
+  const live = d.index.records.filter((r) => !isExpunged(r));
+  const ours = live.map((r) => {
+    const e = expectedCacheRecord(join(d.dir, `${r.uid}.`), { cacheVersion: r.cacheVersion });
+    const { size, headerSize, sentdate, gmtime, guid, cacheCrc } = e.record;
+    return { uid: r.uid, size, headerSize, sentdate, gmtime, guid, cacheCrc, cache: e.cacheRecord.toString('latin1') };
+  });
+  const cyrus = live.map((r) => {
+    const c = d.cache ? decodeCacheRecord(d.cache, r.cacheOffset, r.cacheVersion) : undefined;
+    return {
+      uid: r.uid,
+      size: Number(r.size),
+      headerSize: r.headerSize,
+      sentdate: r.sentdate,
+      gmtime: r.gmtime,
+      guid: r.guid,
+      cacheCrc: r.cacheCrc,
+      cache: c ? d.cache!.toString('latin1', c.offset, c.offset + c.length) : '',
+    };
+  });
   return { ours, cyrus };
 }

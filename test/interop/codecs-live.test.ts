@@ -1,14 +1,15 @@
-// Our decoders (cyrus.index, cyrus.header, cyrus.cache, cyrus.annotations) and SYNC_CRC
-// computation against live Cyrus 3.6.1: for every mailbox of a populated master and of its
+// Our decoders (cyrus.index, cyrus.header, cyrus.cache, cyrus.annotations), SYNC_CRC computation
+// and message parser against live Cyrus 3.6.1: for every mailbox of a populated master and of its
 // replica, after changes, a rename, and after `reconstruct -V N` for every N from 12 to 17, what
-// we decode equals what Cyrus shows over IMAP and in mbexamine, and the SYNC_CRCs we compute
-// equal the ones Cyrus stored.
+// we decode equals what Cyrus shows over IMAP and in mbexamine, the SYNC_CRCs we compute equal
+// the ones Cyrus stored, and parsing each message file gives the record fields and cache record
+// Cyrus wrote.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeInterop } from '../harness/env.js';
 import { CyrusInstance } from '../harness/instance.js';
 import { mutate, populate, type Population } from '../harness/populate.js';
 import { compareReplica, ctlMboxlistDump, listMailboxes, reconstructVersion, syncAll } from '../harness/tools.js';
-import { againstImap, againstMbexamine, decodeLive, syncCrcs } from './codec-oracle.js';
+import { againstImap, againstMbexamine, againstMessageFiles, decodeLive, syncCrcs } from './codec-oracle.js';
 
 async function expectAgreement(inst: CyrusInstance, mailbox: string, version?: number): Promise<void> {
   const d = await decodeLive(inst, mailbox);
@@ -21,6 +22,8 @@ async function expectAgreement(inst: CyrusInstance, mailbox: string, version?: n
   expect(ex.ours, `${mailbox}: decoded files vs mbexamine`).toEqual(ex.cyrus);
   const crc = syncCrcs(d);
   expect(crc.ours, `${mailbox}: SYNC_CRCs`).toEqual(crc.cyrus);
+  const files = againstMessageFiles(d);
+  expect(files.ours, `${mailbox}: parsed message files vs Cyrus's records and cache`).toEqual(files.cyrus);
 }
 
 describeInterop('codecs against live Cyrus 3.6.1', () => {
