@@ -68,6 +68,26 @@ function splitLines(buf: Buffer, file?: string): Line[] {
   return lines;
 }
 
+/**
+ * A complete flat file holding `records`: lines sorted in mbox order of the encoded key, as Cyrus
+ * writes it into `<file>.NEW` before renaming. `escaped: false` writes 2.4 files (no escaping;
+ * keys and values must then contain no NUL, TAB or LF).
+ */
+export function encodeFlat(records: readonly DbRecord[], options: FlatOptions = {}): Buffer {
+  const escaped = options.escaped ?? true;
+  const lines = records.map((r) => {
+    if (!escaped && [r.key, r.value].some((b) => b.includes(0) || b.includes(0x09) || b.includes(0x0a)))
+      throw new RangeError('unescaped flat files cannot hold NUL, TAB or LF');
+    return { key: escaped ? flatEncode(r.key) : r.key, value: escaped ? flatEncode(r.value) : r.value };
+  });
+  lines.sort((a, b) => compareKeys('mbox', a.key, b.key));
+  for (let i = 1; i < lines.length; i++)
+    if (compareKeys('mbox', lines[i - 1]!.key, lines[i]!.key) === 0) throw new RangeError(`duplicate key at index ${i}`);
+  return Buffer.concat(lines.flatMap((l) => [l.key, TAB, l.value, LF]));
+}
+const TAB = Buffer.from('\t');
+const LF = Buffer.from('\n');
+
 /** All records, in file order. Throws FormatError (BAD_SYNTAX) for a line Cyrus cannot parse. */
 export function readFlat(buf: Buffer, file?: string, options: FlatOptions = {}): FlatDb {
   const escaped = options.escaped ?? true;

@@ -318,3 +318,66 @@ export function checkSkiplist(buf: Buffer, options: { order?: KeyOrder; maxProbl
   if (!same) add('WALK_MISMATCH', SKIPLIST_DUMMY_OFFSET, `level-0 list holds ${walked.length} records, the log replay ${db.records.length}`);
   return { header, problems };
 }
+
+// ---- writing ------------------------------------------------------------------------------------
+
+export interface SkiplistEncodeOptions {
+  /** Key order (default signed, as Cyrus's skiplist without MBOXSORT). */
+  order?: KeyOrder;
+  /** Level (1..20) of each record in key order; default 1 + trailing zero bits of (index+1). */
+  levels?: readonly number[];
+  /** Header curlevel; default the highest level used (Cyrus keeps its old value on checkpoint). */
+  curLevel?: number;
+  /** Header last_recovery (Unix seconds). Must not be older than `<configdirectory>/db/skipstamp`,
+   * or Cyrus recovers (rewrites) the file on open. Default: now. */
+  lastRecovery?: number;
+}
+
+/**
+ * A complete skiplist file holding `records` in the form Cyrus's checkpoint writes (header, DUMMY,
+ * INORDER records in key order, no log; spec §3.4, §3.5a): to be written to `<file>.NEW` and
+ * renamed over the original under its exclusive lock.
+ */
+export function encodeSkiplist(records: readonly DbRecord[], options: SkiplistEncodeOptions = {}): Buffer {
+  const order = options.order ?? 'signed';
+  const sorted = [...records].sort((a, b) => compareKeys(order, a.key, b.key));
+  for (let i = 1; i < sorted.length; i++)
+    if (compareKeys(order, sorted[i - 1]!.key, sorted[i]!.key) === 0) throw new RangeError(`duplicate key at index ${i}`);
+  const levels = sorted.map((_, i) => {
+    const l = options.levels?.[i] ?? Math.min(SKIPLIST_MAXLEVEL, 1 + Math.log2((i + 1) & -(i + 1)));
+    if (!Number.isInteger(l) || l < 1 || l > SKIPLIST_MAXLEVEL) throw new RangeError(`level ${l} for record ${i} not in 1..20`);
+    return l;
+  });
+  const dummyLen = 4 * (3 + SKIPLIST_MAXLEVEL + 1);
+  const offsets: number[] = [];
+  let end = SKIPLIST_DUMMY_OFFSET + dummyLen;
+  sorted.forEach((r, i) => {
+    offsets.push(end);
+    end += 12 + roundup4(r.key.length) + roundup4(r.value.length) + 4 * levels[i]! + 4;
+  });
+  if (end > 0xffffffff) throw new RangeError('skiplist files are limited to 4 GiB');
+  const buf = Buffer.alloc(end);
+
+  const next = new Array<number>(SKIPLIST_MAXLEVEL).fill(0);
+  const writeNode = (at: number, type: number, key: Buffer, value: Buffer, level: number) => {
+    buf.writeUInt32BE(type, at);
+    buf.writeUInt32BE(key.length, at + 4);
+    key.copy(buf, at + 8);
+    let p = at + 8 + roundup4(key.length);
+    buf.writeUInt32BE(value.length, p);
+    value.copy(buf, p + 4);
+    p += 4 + roundup4(value.length);
+    for (let i = 0; i < level; i++, p += 4) buf.writeUInt32BE(next[i]!, p);
+    buf.writeUInt32BE(TERMINATOR, p);
+  };
+  for (let j = sorted.length - 1; j >= 0; j--) {
+    writeNode(offsets[j]!, SkiplistType.INORDER, sorted[j]!.key, sorted[j]!.value, levels[j]!);
+    for (let i = 0; i < levels[j]!; i++) next[i] = offsets[j]!;
+  }
+  writeNode(SKIPLIST_DUMMY_OFFSET, SkiplistType.DUMMY, Buffer.alloc(0), Buffer.alloc(0), SKIPLIST_MAXLEVEL);
+
+  SKIPLIST_MAGIC.copy(buf, 0);
+  const header = [1, 2, SKIPLIST_MAXLEVEL, options.curLevel ?? Math.max(0, ...levels), sorted.length, end, options.lastRecovery ?? Math.floor(Date.now() / 1000)];
+  header.forEach((v, i) => buf.writeUInt32BE(v >>> 0, 20 + 4 * i));
+  return buf;
+}
