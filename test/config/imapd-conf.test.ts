@@ -35,6 +35,10 @@ const CASES: Record<string, (dir: string) => string> = {
       'last: no final newline',
     ].join('\n'),
   'comment swallows next line': (d) => `configdirectory: ${d}/conf\n# comment \\\nhashimapspool: yes\npartition-default: ${d}/spool\n`,
+  '@include': (d) => {
+    writeFileSync(`${d}/included.conf`, `partition-second: ${d}/p2\nsync_log: on\n`);
+    return `configdirectory: ${d}/conf\n@Include:   ${d}/included.conf\npartition-default: ${d}/spool\n`;
+  },
   'crlf and tabs': (d) => `configdirectory:\t${d}/conf\r\npartition-default: ${d}/spool\r\nvirtdomains: userid\r\nfulldirhash: on\r\n`,
 };
 
