@@ -1,10 +1,12 @@
 // Charset lookup and byte→Unicode decoding as Cyrus 3.6 does it (lib/charset.c + ICU).
 // Cyrus first maps a name through its alias table (lib/charset/aliases.txt), uses its own
 // converters for us-ascii and utf-8, and hands everything else to ICU. We cannot link ICU, so
-// "ICU" here is a table of converter names ICU knows (matched the ICU way: case-insensitive,
-// ignoring '-', '_', ' ' and '.') mapped onto WHATWG TextDecoder labels or small hand-written
-// decoders where WHATWG and ICU disagree (latin1, BOM-less UTF-16, UTF-7). Both tables are
-// data and can be replaced through CharsetTables.
+// "ICU" here is data probed from the real thing (charset-icu-data.ts: which names it opens, and
+// every single-byte converter's byte → code point table) plus decoders for the multi-byte
+// families (WHATWG TextDecoder where it agrees with ICU, small hand-written ones where it does
+// not: BOM-less UTF-16/32, UTF-7, UHC, ISO-2022-KR, HZ). Both tables can be replaced through
+// CharsetTables.
+import { ICU_CHARSETS, SBCS_TABLES } from './charset-icu-data.js';
 
 /** Cyrus 3.6.1 lib/charset/aliases.txt: alias (case-insensitive) → canonical name. */
 export const CYRUS_ALIASES: Readonly<Record<string, string>> = Object.freeze(
@@ -52,73 +54,23 @@ export const CYRUS_ALIASES: Readonly<Record<string, string>> = Object.freeze(
 
 /** How a charset's bytes become Unicode. */
 export type DecoderSpec =
-  | { kind: 'us-ascii' } // Cyrus table: NUL dropped, 8-bit → U+FFFD
+  | { kind: 'us-ascii' } // Cyrus's table: NUL dropped, 8-bit → U+FFFD
   | { kind: 'utf-8' } // Cyrus's own stateful decoder
-  | { kind: 'latin1' } // true ISO-8859-1 (WHATWG would give windows-1252)
-  | { kind: 'windows-1252' } // hand table: Node's TextDecoder decodes this label as latin1
-  | { kind: 'iso-8859-9' } // ICU's is genuine (C1 at 0x80–0x9F); WHATWG's is windows-1254
-  | { kind: 'utf-16' } // ICU: BOM decides, BOM-less is big-endian
-  | { kind: 'utf-7'; imap?: boolean }
-  | { kind: 'whatwg'; label: string };
+  | { kind: 'sbcs'; table: number } // an ICU single-byte converter, as probed (charset-icu-data.ts)
+  | { kind: 'family'; family: string }; // an ICU multi-byte converter family
 
-const W = (label: string): DecoderSpec => ({ kind: 'whatwg', label });
-
-/** Converter names ICU (as shipped with Debian 12) opens, keyed by ICU-normalised name. */
+/** Names ICU opens (probed from real Cyrus + ICU), keyed by icuNormalise(name). */
 function icuTable(): Map<string, DecoderSpec> {
   const m = new Map<string, DecoderSpec>();
-  const add = (names: string, spec: DecoderSpec) => {
-    for (const n of names.split(' ')) m.set(icuNormalise(n), spec);
-  };
-  add('utf-8 utf8 unicode-1-1-utf-8 cp1208 ibm-1208', { kind: 'utf-8' });
-  add('utf-16 utf16 ucs-2 iso-10646-ucs-2 unicode csunicode ibm-1204', { kind: 'utf-16' });
-  add('utf-16be unicodefffe x-utf-16be ibm-1200 ibm-1201 ibm-13488 ibm-17584', W('utf-16be'));
-  add('utf-16le unicodefeff x-utf-16le ibm-1202 ibm-13490 ibm-17586', W('utf-16le'));
-  add('utf-7 unicode-1-1-utf-7 unicode-2-0-utf-7', { kind: 'utf-7' });
-  add('imap-mailbox-name', { kind: 'utf-7', imap: true });
-  add('us-ascii ascii ansi_x3.4-1968 ansi_x3.4-1986 iso_646.irv:1991 iso646-us us csascii ibm-367 cp367 646', {
-    kind: 'us-ascii',
-  });
-  add('iso-8859-1 iso_8859-1:1987 latin1 l1 ibm819 cp819 csisolatin1 8859_1 ibm-819 iso8859_1 iso8859-1', { kind: 'latin1' });
-  for (const [n, extra] of [
-    [2, 'latin2 l2 csisolatin2 ibm-912 cp912 912'],
-    [3, 'latin3 l3 csisolatin3 ibm-913 cp913'],
-    [4, 'latin4 l4 csisolatin4 ibm-914 cp914'],
-    [5, 'cyrillic csisolatincyrillic ibm-915 cp915'],
-    [6, 'arabic csisolatinarabic ecma-114 asmo-708 ibm-1089 cp1089'],
-    [7, 'greek greek8 elot_928 ecma-118 csisolatingreek ibm-813 cp813'],
-    [8, 'hebrew csisolatinhebrew ibm-5012 iso-8859-8-i iso-8859-8-e'],
-    [9, 'latin5 l5 csisolatin5 ibm-920 cp920'],
-    [10, 'latin6 l6 csisolatin6'],
-    [13, 'ibm-921 cp921'],
-    [14, 'latin8 l8'],
-    [15, 'latin-9 latin9 l9 ibm-923 cp923 csisolatin9'],
-    [16, 'latin10 l10'],
-  ] as const) {
-    add(`iso-8859-${n} iso_8859-${n} iso8859_${n} 8859_${n} ${extra}`, n === 9 ? { kind: 'iso-8859-9' } : W(`iso-8859-${n}`));
+  for (const [k, v] of Object.entries(ICU_CHARSETS)) {
+    m.set(k, typeof v === 'number' ? { kind: 'sbcs', table: v } : { kind: 'family', family: v });
   }
-  add('iso-8859-11 tis-620 windows-874 cp874 ibm-874 ibm-9066 x-ibm874', W('windows-874'));
-  for (const n of [1250, 1251, 1252, 1253, 1254, 1255, 1256, 1257, 1258]) {
-    const ibm = { 1250: 5346, 1251: 5347, 1252: 5348, 1253: 5349, 1254: 5350, 1255: 9447, 1256: 9448, 1257: 9449, 1258: 5354 }[n];
-    add(`windows-${n} cp${n} ibm-${ibm}`, n === 1252 ? { kind: 'windows-1252' } : W(`windows-${n}`));
-  }
-  add('koi8-r koi8 cskoi8r ibm-878 cp878', W('koi8-r'));
-  add('koi8-u ibm-1168', W('koi8-u'));
-  add('macintosh mac csmacintosh x-mac-roman macos-0_2-10.2', W('macintosh'));
-  add('x-mac-cyrillic mac-cyrillic macos-7_3-10.2 x-mac-ukrainian', W('x-mac-cyrillic'));
-  add('windows-31j cp932 ms932 shift_jis sjis x-sjis ms_kanji csshiftjis csWindows31J ibm-943 ibm-943_p15a-2003 x-ms-cp932 pck', W('shift_jis'));
-  add('euc-jp eucjp x-euc-jp cseucpkdfmtjapanese extended_unix_code_packed_format_for_japanese ibm-33722 ibm-954 ujis', W('euc-jp'));
-  add('iso-2022-jp csiso2022jp iso2022jp', W('iso-2022-jp'));
-  add('euc-kr euckr cseuckr ibm-970 ks_c_5601-1987 ks_c_5601-1989 ksc_5601 ksc5601 csksc56011987 korean iso-ir-149 windows-949 cp949 ms949 x-windows-949 5601 uhc', W('euc-kr'));
-  add('windows-936 cp936 ms936 gbk x-gbk gb2312 csgb2312 euc-cn euccn x-euc-cn gb_2312-80 chinese iso-ir-58 csiso58gb231280 ibm-1386 windows-936-2000', W('gbk'));
-  add('gb18030 ibm-1392 windows-54936', W('gb18030'));
-  add('big5 csbig5 windows-950 x-big5 cp950 ms950 x-windows-950 big5-hkscs big5hk hkscs-big5 ibm-1373 ibm-950', W('big5'));
-  add('ibm-866 cp866 866 ibm866 csibm866', W('ibm866'));
   return m;
 }
 
-/** ICU compares converter names ignoring case and the separators '-', '_', ' ', '.'. */
+/** ICU compares converter names ignoring case and every character but letters and digits. */
 export function icuNormalise(name: string): string {
-  return name.toLowerCase().replace(/[-_ .]/g, '');
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
 export interface CharsetTables {
@@ -275,49 +227,77 @@ function* codePoints(s: string): Generator<number> {
   for (const ch of s) yield ch.codePointAt(0)!;
 }
 
-// windows-1252 0x80–0x9F; the five unassigned bytes map to the C1 controls as in ICU and WHATWG.
-const CP1252_HIGH = Array.from(
-  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
-    '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178',
-);
-
 const whatwg = new Map<string, InstanceType<typeof TextDecoder>>();
+function whatwgDecode(label: string, bytes: Buffer): string {
+  let d = whatwg.get(label);
+  if (!d) {
+    d = new TextDecoder(label, { fatal: false, ignoreBOM: true });
+    whatwg.set(label, d);
+  }
+  return d.decode(bytes);
+}
 
-/** Decodes one flushed batch of bytes the way the ICU converter would. */
+/** Decodes one flushed batch of bytes the way the ICU converter would (see README for limits). */
 export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
-  switch (spec.kind) {
-    case 'latin1':
-      return bytes.toString('latin1');
-    case 'windows-1252': {
+  if (spec.kind === 'sbcs') {
+    const t = SBCS_TABLES[spec.table]!;
+    let out = '';
+    for (const c of bytes) out += c === 0 ? '\0' : t[c - 1];
+    return out;
+  }
+  if (spec.kind !== 'family') return bytes.toString('latin1');
+  switch (spec.family) {
+    case 'icu-ascii': {
       let out = '';
-      for (const c of bytes) out += c >= 0x80 && c < 0xa0 ? CP1252_HIGH[c - 0x80] : String.fromCharCode(c);
+      for (const c of bytes) out += c < 0x80 ? String.fromCharCode(c) : '\ufffd';
       return out;
     }
-    case 'iso-8859-9': {
-      let out = '';
-      const d = decodeIcu(W('windows-1254'), bytes);
-      let i = 0;
-      for (const ch of d) out += bytes[i] !== undefined && bytes[i]! >= 0x80 && bytes[i]! < 0xa0 ? String.fromCharCode(bytes[i++]!) : (i++, ch);
-      return out;
-    }
-    case 'utf-16': {
+    case 'icu-utf-8':
+      return whatwgDecode('utf-8', bytes);
+    case 'big5':
+    case 'gbk':
+    case 'gb18030':
+      return whatwgDecode(spec.family, bytes);
+    // ICU's EUC and Shift-JIS converters substitute U+001A where WHATWG's give U+FFFD.
+    case 'big5-sub1a':
+      return whatwgDecode('big5', bytes).replace(/\ufffd/g, '\u001a');
+    case 'euc-cn':
+      return whatwgDecode('gbk', bytes).replace(/\ufffd/g, '\u001a');
+    case 'euc-jp':
+    case 'euc-kr':
+    case 'shift_jis':
+      return whatwgDecode(spec.family, bytes).replace(/\ufffd/g, '\u001a');
+    case 'iso-2022-jp':
+      return whatwgDecode('iso-2022-jp', bytes);
+    case 'uhc':
+      return decodeUhc(bytes);
+    case 'iso-2022-kr':
+      return decodeIso2022Kr(bytes);
+    case 'hz':
+      return decodeHz(bytes);
+    case 'utf-16':
       if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return utf16(bytes.subarray(2), 'le');
       if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return utf16(bytes.subarray(2), 'be');
       return utf16(bytes, 'be');
-    }
+    case 'utf-16be':
+      return utf16(bytes, 'be');
+    case 'utf-16le':
+      return utf16(bytes, 'le');
+    case 'utf-32':
+      if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0xfeff) return utf32(bytes.subarray(4), 'le');
+      if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0xfeff) return utf32(bytes.subarray(4), 'be');
+      return utf32(bytes, 'be');
+    case 'utf-32be':
+      return utf32(bytes, 'be');
+    case 'utf-32le':
+      return utf32(bytes, 'le');
     case 'utf-7':
-      return decodeUtf7(bytes, spec.imap === true);
-    case 'whatwg': {
-      if (spec.label === 'utf-16be' || spec.label === 'utf-16le') return utf16(bytes, spec.label === 'utf-16be' ? 'be' : 'le');
-      let d = whatwg.get(spec.label);
-      if (!d) {
-        d = new TextDecoder(spec.label, { fatal: false, ignoreBOM: true });
-        whatwg.set(spec.label, d);
-      }
-      return d.decode(bytes);
-    }
+      return decodeUtf7(bytes, false);
+    case 'imap-utf-7':
+      return decodeUtf7(bytes, true);
     default:
-      return bytes.toString('latin1');
+      // Known to ICU but not implemented here (iso-2022-cn, euc-tw, scsu, bocu-1).
+      return bytes.length ? '\ufffd' : '';
   }
 }
 
@@ -331,18 +311,34 @@ function utf16(b: Buffer, order: 'be' | 'le'): string {
   return s;
 }
 
+function utf32(b: Buffer, order: 'be' | 'le'): string {
+  let s = '';
+  const n = b.length & ~3;
+  for (let i = 0; i < n; i += 4) {
+    const c = order === 'be' ? b.readUInt32BE(i) : b.readUInt32LE(i);
+    s += c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? '\ufffd' : String.fromCodePoint(c);
+  }
+  if (b.length & 3) s += '\ufffd';
+  return s;
+}
+
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-/** RFC 2152 UTF-7 (and IMAP's modified form), lenient like ICU: bad bytes become U+FFFD. */
+/**
+ * RFC 2152 UTF-7 (or IMAP's modified form) as ICU decodes it: bytes that may not appear directly
+ * (controls, and '\\' and '~' in plain UTF-7) and 8-bit bytes become U+FFFD.
+ */
 function decodeUtf7(b: Buffer, imap: boolean): string {
   const shift = imap ? 0x26 : 0x2b; // '&' or '+'
   const alphabet = imap ? B64.replace('/', ',') : B64;
+  const direct = (c: number) =>
+    imap ? c >= 0x20 && c < 0x7f : c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c < 0x7f && c !== 0x5c && c !== 0x7e);
   let out = '';
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;
     if (c !== shift) {
-      out += c < 0x80 ? String.fromCharCode(c) : '\ufffd';
+      out += direct(c) ? String.fromCharCode(c) : '\ufffd';
       i++;
       continue;
     }
@@ -354,7 +350,6 @@ function decodeUtf7(b: Buffer, imap: boolean): string {
     }
     let bits = 0;
     let nbits = 0;
-    let units = '';
     while (i < b.length) {
       const v = alphabet.indexOf(String.fromCharCode(b[i]!));
       if (v < 0) break;
@@ -362,12 +357,113 @@ function decodeUtf7(b: Buffer, imap: boolean): string {
       nbits += 6;
       if (nbits >= 16) {
         nbits -= 16;
-        units += String.fromCharCode((bits >> nbits) & 0xffff);
+        out += String.fromCharCode((bits >> nbits) & 0xffff);
       }
       i++;
     }
-    out += units;
     if (i < b.length && b[i] === 0x2d) i++;
+  }
+  return out;
+}
+
+/** KS X 1001 pair (both bytes 0xA1–0xFE) through the EUC-KR decoder. */
+const ksx1001 = (l: number, t: number) => whatwgDecode('euc-kr', Buffer.from([l, t]));
+
+let uhcExt: Map<number, string> | undefined;
+/**
+ * Unified Hangul Code (windows-949): the 8,822 Hangul syllables missing from KS X 1001 fill the
+ * extension codes 0x8141… in Unicode order (trail bytes 41–5A, 61–7A, 81–FE; for leads ≥ 0xA1 only
+ * up to 0xA0) — an ordering rule, so the table is computed rather than stored.
+ */
+function uhcTable(): Map<number, string> {
+  if (uhcExt) return uhcExt;
+  const inKsx = new Set<number>();
+  for (let l = 0xb0; l <= 0xc8; l++) for (let t = 0xa1; t <= 0xfe; t++) inKsx.add(ksx1001(l, t).codePointAt(0)!);
+  const trails = (lead: number) => {
+    const t: number[] = [];
+    for (let c = 0x41; c <= 0x5a; c++) t.push(c);
+    for (let c = 0x61; c <= 0x7a; c++) t.push(c);
+    for (let c = 0x81; c <= (lead >= 0xa1 ? 0xa0 : 0xfe); c++) t.push(c);
+    return t;
+  };
+  const map = new Map<number, string>();
+  let syl = 0xac00;
+  outer: for (let lead = 0x81; lead <= 0xc6; lead++) {
+    for (const t of trails(lead)) {
+      while (syl <= 0xd7a3 && inKsx.has(syl)) syl++;
+      if (syl > 0xd7a3) break outer;
+      map.set((lead << 8) | t, String.fromCharCode(syl++));
+    }
+  }
+  uhcExt = map;
+  return map;
+}
+
+function decodeUhc(b: Buffer): string {
+  const ext = uhcTable();
+  let out = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x81 || c === 0xff) {
+      out += c === 0xff ? '\uf8f7' : String.fromCharCode(c); // ICU: 0x80 → U+0080, 0xFF → U+F8F7
+      continue;
+    }
+    if (i + 1 >= b.length) {
+      out += '\ufffd';
+      continue;
+    }
+    const t = b[i + 1]!;
+    const e = ext.get((c << 8) | t);
+    if (e) out += e;
+    else if (c >= 0xa1 && t >= 0xa1 && t <= 0xfe) out += ksx1001(c, t);
+    else {
+      out += '\ufffd';
+      if (t >= 0x41) i++; // ICU consumes a plausible trail byte with the bad pair
+      continue;
+    }
+    i++;
+  }
+  return out;
+}
+
+/** ISO-2022-KR: SO/SI switch between ASCII and KS X 1001 (7-bit pairs + 0x80). */
+function decodeIso2022Kr(b: Buffer): string {
+  let out = '';
+  let so = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x1b && b[i + 1] === 0x24 && b[i + 2] === 0x29 && b[i + 3] === 0x43) {
+      i += 3;
+      continue;
+    }
+    if (c === 0x0e) so = true;
+    else if (c === 0x0f) so = false;
+    else if (c === 0x1b || c >= 0x80) out += '\ufffd';
+    else if (so && c > 0x20 && c < 0x7f && i + 1 < b.length) out += ksx1001(c | 0x80, b[++i]! | 0x80);
+    else if (so && c > 0x20) out += '\ufffd';
+    else out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+/** HZ-GB-2312: "~{" … "~}" brackets GB 2312 pairs written 7-bit; "~~" is "~". */
+function decodeHz(b: Buffer): string {
+  let out = '';
+  let gb = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x7e) {
+      const n = b[i + 1];
+      if (n === 0x7b) gb = true;
+      else if (n === 0x7d) gb = false;
+      else if (n === 0x7e) out += '~';
+      else if (n !== 0x0a && n !== undefined) out += '\ufffd';
+      i++;
+      continue;
+    }
+    if (c >= 0x80) out += '\ufffd';
+    else if (gb && c > 0x20 && i + 1 < b.length) out += whatwgDecode('gbk', Buffer.from([c | 0x80, b[++i]! | 0x80]));
+    else out += String.fromCharCode(c);
   }
   return out;
 }

@@ -66,3 +66,16 @@ export function formatRates(name: string, res: OracleResult): string {
   }
   return lines.join('\n');
 }
+
+/** Debug aid: the items of one message that differ, ours against Cyrus's (JSON-escaped). */
+export function explainDiff(mailboxDir: string, uid: number, options: ParseOptions = {}): string[] {
+  const index = readIndexFields(join(mailboxDir, 'cyrus.index'));
+  const cache = readFileSync(join(mailboxDir, 'cyrus.cache'));
+  const r = index.records.find((x) => x.uid === uid)!;
+  const want = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion);
+  const got = expectedCacheRecord(join(mailboxDir, `${uid}.`), options);
+  const show = (b: Buffer) => (CACHE_ITEMS.indexOf('SECTION') >= 0 && b.some((c) => c < 9) ? b.toString('hex') : JSON.stringify(b.toString('latin1')));
+  return CACHE_ITEMS.filter((n) => !got.items[n].equals(want.items[n])).map(
+    (n) => `${n}\n    ours:  ${show(got.items[n])}\n    cyrus: ${show(want.items[n])}`,
+  );
+}
