@@ -6,7 +6,9 @@
 // `parseentry_cb`, `mboxlist_entry_dlist`, `mbname_from_dbname`) and @2.4.17 (mboxlist.h bits).
 import { FormatError } from '../errors.js';
 import { parseStrict } from '../dlist/strict.js';
+import { printDlist } from '../dlist/print.js';
 import type { DlistNode } from '../dlist/types.js';
+import { atom, kvlist, list, num } from '../dlist/types.js';
 import { aclEntries } from './header.js';
 
 /** Which key layout a mailboxes.db uses. 'legacy' = key is the internal name (2.x – 3.4). */
@@ -61,6 +63,8 @@ export interface MboxEntry {
   server: string | null;
   /** `id TAB rights TAB …` ('' when the value has none). */
   acl: string;
+  /** The dlist value had an `A` key (Cyrus writes one whenever its ACL is set, even empty). */
+  aclPresent: boolean;
   uidvalidity: number;
   createdmodseq: bigint;
   foldermodseq: bigint;
@@ -256,6 +260,7 @@ function emptyEntry(valueFormat: 'dlist' | 'text'): MboxEntry {
     partition: null,
     server: null,
     acl: '',
+    aclPresent: false,
     uidvalidity: 0,
     createdmodseq: 0n,
     foldermodseq: 0n,
@@ -297,6 +302,7 @@ function decodeDlistValue(value: Buffer, deletedPrefix: string): MboxEntry {
   for (const { key, value: v } of top.items) {
     if (key === 'A' && v.type === 'kvlist') {
       for (const it of v.items) acl.push(`${it.key}\t${str(it.value) ?? ''}\t`);
+      e.aclPresent = true;
       continue;
     }
     if (key === 'H' && v.type === 'list') {
@@ -377,6 +383,7 @@ function decodeTextValue(value: Buffer, bits24: boolean): MboxEntry {
   }
   e.partition = p.slice(0, q);
   e.acl = p.slice(q + 1);
+  e.aclPresent = true;
   return e;
 }
 
@@ -518,3 +525,38 @@ export function* listMailboxes(
 /** ACL string → `{identifier: rights}` (what ctl_mboxlist -d prints). */
 export const aclObject = (acl: string): Record<string, string> =>
   Object.fromEntries(aclEntries(acl).map((e) => [e.identifier, e.rights]));
+
+/**
+ * The 3.6 dlist value Cyrus writes for this entry (`mboxlist_entry_dlist`): for an N record
+ * (`I` = uniqueid) or an I record (`N` = db-name, plus the `H` history). `M` is the entry's
+ * mtime (Cyrus stamps the time of the write; pass a new one to imitate that).
+ */
+export function encodeMboxlistValue(e: MboxEntry, record: 'name' | 'id', dbname?: string): Buffer {
+  const items: Array<[string, DlistNode]> = [['T', atom(mbtypeToString(e.mbtypeBits))]];
+  if (record === 'id') {
+    const n = dbname ?? e.dbname;
+    if (n === null || n === undefined) throw new FormatError('BAD_VALUE', 'an I record needs the db-name', 0);
+    items.push(['N', atom(n)]);
+  } else if (e.uniqueid !== null) items.push(['I', atom(e.uniqueid)]);
+  if (e.partition !== null) items.push(['P', atom(e.partition)]);
+  if (e.server !== null) items.push(['S', atom(e.server)]);
+  if (e.uidvalidity) items.push(['V', num(e.uidvalidity)]);
+  if (e.createdmodseq) items.push(['C', num(e.createdmodseq)]);
+  if (e.foldermodseq) items.push(['F', num(e.foldermodseq)]);
+  items.push(['M', num(e.mtime)]);
+  if (e.aclPresent) items.push(['A', kvlist(...aclEntries(e.acl).map((a): [string, DlistNode] => [a.identifier, atom(a.rights)]))]);
+  if (record === 'id') {
+    const hist = e.history.map((h) => {
+      const hi: Array<[string, DlistNode]> = [['N', atom(h.dbname || intnameToDbname(h.name))]];
+      if (h.mtime) hi.push(['M', num(h.mtime)]);
+      if (h.uidvalidity) hi.push(['V', num(h.uidvalidity)]);
+      if (h.createdmodseq) hi.push(['C', num(h.createdmodseq)]);
+      if (h.foldermodseq) hi.push(['F', num(h.foldermodseq)]);
+      hi.push(['T', atom(mbtypeToString(mbtypeFromString(h.mbtype)))]);
+      if (h.partition !== null) hi.push(['P', atom(h.partition)]);
+      return kvlist(...hi);
+    });
+    items.push(['H', list(...hist)]);
+  }
+  return printDlist(kvlist(...items));
+}

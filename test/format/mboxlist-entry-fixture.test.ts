@@ -9,6 +9,7 @@ import { parseStrict, printDlist } from '../../src/dlist/index.js';
 import {
   decodeMboxlistRecord,
   detectMboxlistGeneration,
+  encodeMboxlistValue,
   listMailboxes,
   type MboxEntry,
 } from '../../src/format/mboxlist-entry.js';
@@ -87,6 +88,14 @@ describe.each([
         partition: null,
       },
     ]);
+  });
+
+  it('every N and I value re-encodes byte for byte (mboxlist_entry_dlist)', () => {
+    for (const r of records()) {
+      const d = decodeMboxlistRecord(r.key, r.value, '3.6');
+      if (d.kind === 'name') expect(encodeMboxlistValue(d.entry, 'name').toString('latin1')).toBe(r.value.toString('latin1'));
+      if (d.kind === 'id') expect(encodeMboxlistValue(d.entry, 'id').toString('latin1')).toBe(r.value.toString('latin1'));
+    }
   });
 
   it('every value prints back byte for byte (parse → print)', () => {
