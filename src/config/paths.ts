@@ -109,11 +109,17 @@ export function legacyMailboxDir(conf: ImapdConf, root: string, intname: string)
   return path;
 }
 
-/** imap/mboxname.c mboxname_id_hash: `<root>/uuid/<u0>/<u1>/<uniqueid>`. */
-export const uuidMailboxDir = (root: string, uniqueid: string) => `${root}/uuid/${uniqueid[0]}/${uniqueid[1]}/${uniqueid}`;
+/**
+ * imap/mboxname.c mboxname_id_hash: `<root>/uuid/<u0>/<u1>/<uniqueid>`. For a uniqueid shorter
+ * than two characters Cyrus's printf meets the terminating NUL and the path ends there; so does ours.
+ */
+export function uuidMailboxDir(root: string, uniqueid: string): string {
+  if (uniqueid.length >= 2) return `${root}/uuid/${uniqueid[0]}/${uniqueid[1]}/${uniqueid}`;
+  return uniqueid.length === 1 ? `${root}/uuid/${uniqueid}/` : `${root}/uuid/`;
+}
 
 function mailboxDirUnder(conf: ImapdConf, root: string, mb: MailboxLocation): string {
-  return !mb.legacyDirs && mb.uniqueid ? uuidMailboxDir(root, mb.uniqueid) : legacyMailboxDir(conf, root, mb.name);
+  return !mb.legacyDirs && mb.uniqueid !== undefined ? uuidMailboxDir(root, mb.uniqueid) : legacyMailboxDir(conf, root, mb.name);
 }
 
 /** The folder with the message files (mboxname_datapath); undefined if the partition is unknown. */
@@ -214,7 +220,7 @@ export interface InboxEntry {
  */
 export function userFilePath(conf: ImapdConf, userid: string, suffix: string, inbox: InboxEntry | null): string {
   const { localpart } = splitUserid(conf, userid);
-  if (localpart !== null && inbox?.uniqueid && !inbox.legacyDirs) return userFileUuidPath(conf, inbox.uniqueid, suffix);
+  if (localpart !== null && inbox?.uniqueid !== undefined && !inbox.legacyDirs) return userFileUuidPath(conf, inbox.uniqueid, suffix);
   return userFileLegacyPath(conf, userid, suffix);
 }
 
@@ -249,7 +255,7 @@ export const nameLockPath = (conf: ImapdConf, lockName: string) => `${legacyMail
 
 /** A mailbox's name lock: named by uniqueid, or by internal name for legacy-dirs mailboxes. */
 export function mailboxLockPath(conf: ImapdConf, mb: MailboxLocation): string {
-  return nameLockPath(conf, !mb.legacyDirs && mb.uniqueid ? mb.uniqueid : mb.name);
+  return nameLockPath(conf, !mb.legacyDirs && mb.uniqueid !== undefined ? mb.uniqueid : mb.name);
 }
 
 /** The user namespace lock (imap/user.c): `*U*` + userid with '.' as '^'; null userid = global. */

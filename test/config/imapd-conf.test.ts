@@ -105,6 +105,23 @@ describe('imapd.conf syntax (no Cyrus needed)', () => {
     );
   });
 
+  it('parses 5000 random texts into a config or a ConfigError, nothing else', () => {
+    const parts = ['configdirectory', ': ', ':', '/c', '\n', '\\\n', '#', ' ', '\t', '@include', 'x', 'hashimapspool', 'yes', 'bogus', '\r\n', 'partition-a', '\u00e9', '-', '_', '{configdirectory}'];
+    let seed = 42;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % parts.length;
+    let configs = 0;
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({ length: 1 + (i % 40) }, rnd).map((k) => parts[k]).join('');
+      try {
+        parseImapdConf(text, 'fuzz.conf', () => 'hashimapspool: 1\n');
+        configs++;
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw new Error(`case ${i}: ${JSON.stringify(text)}: ${String(e)}`);
+      }
+    }
+    expect(configs).toBeGreaterThan(0);
+  });
+
   it.each(Object.keys(ERRORS))('rejects: %s, naming file and line', (name) => {
     const [text, line] = ERRORS[name]!('/tmp/x');
     let err: unknown;

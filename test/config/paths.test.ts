@@ -54,6 +54,9 @@ describe('paths: examples verified in the specs', () => {
     expect(mailboxMetaFile(c, m, 'index')).toBe('/p/uuid/p/h/phybrsc2p15ejb7lz7nch1hz/cyrus.index');
     expect(mailboxMetaFile(c, m, 'index', true)).toBe('/p/uuid/p/h/phybrsc2p15ejb7lz7nch1hz/cyrus.index.NEW');
     expect(mailboxDataDir(c, mb('user.x', 'ab', false, 'nosuch'))).toBeUndefined();
+    // a uniqueid too short for two hash characters: Cyrus's printf stops at the NUL
+    expect(mailboxDataDir(c, mb('user.x', 'a', false))).toBe('/p/uuid/a/');
+    expect(mailboxDataDir(c, mb('user.x', undefined, false))).toBe('/p/x/user/x');
   });
 
   it('chooses metadata roots: metadir override, metapartition per metapartition_files, archive cache', () => {
