@@ -81,6 +81,14 @@ interface Ctx {
 const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d, DQUOTE = 0x22, LPAREN = 0x28, RPAREN = 0x29;
 const PERCENT = 0x25, LBRACE = 0x7b, RBRACE = 0x7d, PLUS = 0x2b, BACKSLASH = 0x5c;
 
+/** Cyrus's `maxquoted` default: a longer quoted string is fatal for the reading process. */
+const MAX_QUOTED = 131072;
+/**
+ * Cyrus reads atoms of any length, but never writes one of 1024 bytes or more (it switches to a
+ * literal). A longer atom is not Cyrus output; past this size we stop instead of buffering it.
+ */
+const MAX_ATOM = 1 << 20;
+
 /** C isspace(): SP, TAB, LF, VT, FF, CR. */
 const isSpace = (c: number) => c === SP || (c >= TAB && c <= CR);
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
@@ -112,7 +120,7 @@ function* readAtom(inp: Input): P<string> {
     if (c === NEED) c = yield* byteAt(inp, n);
     if (c === EOF || isSpace(c) || c === LPAREN || c === RPAREN || c === DQUOTE) break;
     if (c === 0) throw inp.syntax('NUL byte inside an atom (Cyrus would cut the string there)', n);
-    n++;
+    if (++n > MAX_ATOM) throw new FormatError('BAD_LENGTH', `dlist: atom longer than ${MAX_ATOM} bytes`, inp.offset());
   }
   return inp.take(n).toString('latin1');
 }
@@ -137,6 +145,8 @@ function* readQuoted(inp: Input): P<string> {
       n++;
     }
     out.push(c);
+    if (out.length > MAX_QUOTED)
+      throw new FormatError('BAD_LENGTH', `dlist: quoted string longer than ${MAX_QUOTED} bytes (Cyrus: maxquoted)`, inp.offset());
   }
   inp.pos += n;
   return Buffer.from(out).toString('latin1');
@@ -279,7 +289,9 @@ function skipSpaceSync(inp: Input): number {
 /** End index of an atom starting at i, or -1 if its end is not in the window (or it holds NUL). */
 function atomEndSync(inp: Input, i: number): number {
   const buf = inp.buf;
+  const limit = i + MAX_ATOM;
   for (; i < buf.length; i++) {
+    if (i >= limit) return -1;
     const c = buf[i]!;
     if (c === SP || (c >= TAB && c <= CR) || c === LPAREN || c === RPAREN || c === DQUOTE) return i;
     if (c === 0) return -1;
@@ -295,6 +307,7 @@ function quotedSync(inp: Input, i: number): string | null {
   let parts: number[] | null = null;
   let run = j;
   for (; j < buf.length; j++) {
+    if (j - i > MAX_QUOTED) return null; // (escapes only make the content shorter)
     const c = buf[j]!;
     if (c === DQUOTE) {
       syncEnd = j + 1;

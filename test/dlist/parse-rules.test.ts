@@ -101,6 +101,13 @@ describe('stream parser (dlist_parse @3.6.1)', () => {
     expect(err(() => P(input))).toEqual({ code, offset });
   });
 
+  it('refuses quoted strings over maxquoted (128 KiB) and atoms over 1 MiB, as BAD_LENGTH', () => {
+    expect(P(`"${'q'.repeat(131072)}"`).node).toEqual(atom('q'.repeat(131072)));
+    expect(err(() => P(`"${'q'.repeat(131073)}"`)).code).toBe('BAD_LENGTH');
+    expect(P('a'.repeat(1 << 20)).node).toEqual(atom('a'.repeat(1 << 20)));
+    expect(err(() => P('a'.repeat((1 << 20) + 1))).code).toBe('BAD_LENGTH');
+  });
+
   it('refuses nesting deeper than maxDepth instead of overflowing the stack', () => {
     expect(err(() => P('('.repeat(5000))).code).toBe('BAD_SYNTAX');
     expect(P('((((x))))', { maxDepth: 4 }).node.type).toBe('list');
