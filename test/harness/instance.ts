@@ -59,10 +59,18 @@ export class ToolError extends Error {
 let instanceCounter = 0;
 const live = new Set<CyrusInstance>();
 
-// Last resort when a test process ends without afterAll (crash, timeout): SIGKILL by pid.
+// Last resorts when a test process ends without afterAll: on exit or a termination signal,
+// SIGKILL our instances' processes by pid (the signal is then re-raised for its usual effect).
+// Should even that not run (SIGKILL), the shim's parent-death signal stops master.
 process.once('exit', () => {
   for (const inst of live) inst.killNow();
 });
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    for (const inst of live) inst.killNow();
+    process.kill(process.pid, sig);
+  });
+}
 
 /** uid and primary gid of user cyrus (gid: group mail on Debian). */
 export function cyrusIds(): { uid: number; gid: number } {
@@ -160,17 +168,23 @@ export class CyrusInstance {
 
   /** Creates the folder, configuration, logins and starts master; resolves when imap answers. */
   static async start(opts: InstanceOptions = {}): Promise<CyrusInstance> {
-    const dir = mkdtempSync(join(tmpdir(), 'cyrus-fsck-lab-'));
-    const inst = new CyrusInstance(dir, opts);
-    live.add(inst);
-    try {
-      await inst.setUp();
-      await inst.launch();
-    } catch (e) {
-      await inst.stop({ keep: process.env.CYRUS_FSCK_KEEP === '1' });
-      throw e;
+    // A free port can be taken by a parallel test file between our probe and master's bind:
+    // start again with fresh ports (and folder) rather than fail.
+    const errors: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const dir = mkdtempSync(join(tmpdir(), 'cyrus-fsck-lab-'));
+      const inst = new CyrusInstance(dir, opts);
+      live.add(inst);
+      try {
+        await inst.setUp();
+        await inst.launch();
+        return inst;
+      } catch (e) {
+        errors.push(`attempt ${attempt}: ${(e as Error).message}`);
+        await inst.stop({ keep: process.env.CYRUS_FSCK_KEEP === '1' });
+      }
     }
-    return inst;
+    throw new Error(`could not start a Cyrus instance:\n${errors.join('\n')}`);
   }
 
   /** A replication pair: the replica runs sync_server, the master's sync_client pushes to it. */
@@ -244,8 +258,11 @@ export class CyrusInstance {
     }
     writeFileSync(
       this.cyrusConf,
-      `START {\n  recover cmd="${CYRUS_BIN}/ctl_cyrusdb ${c} -r"\n  idled cmd="${CYRUS_BIN}/idled ${c}"\n}\n` +
+      `START {\n  recover cmd="${CYRUS_BIN}/ctl_cyrusdb ${c} -r"\n}\n` +
         `SERVICES {\n${services.join('\n')}\n}\n` +
+        // idled under DAEMON stays master's child (under START it forks away from master and
+        // could outlive a killed master); without it imapd logs an error on every change.
+        `DAEMON {\n  idled cmd="${CYRUS_BIN}/idled ${c}"\n}\n` +
         `EVENTS {\n  checkpoint cmd="${CYRUS_BIN}/ctl_cyrusdb ${c} -c" period=30\n}\n`,
     );
 
@@ -279,6 +296,8 @@ export class CyrusInstance {
       CYRUS_FSCK_SYSLOG: this.syslogPath,
       LD_PRELOAD: this.shim,
       ...(this.opts.fsync ? {} : { CYRUS_FSCK_NOFSYNC: '1' }),
+      // Cyrus processes die with their parent: no orphaned master even if a test process is killed.
+      CYRUS_FSCK_PDEATHSIG: '1',
     };
   }
 

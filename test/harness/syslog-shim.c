@@ -7,13 +7,17 @@
  * interleave. glibc's fortified builds (Debian's Cyrus) call __syslog_chk/__vsyslog_chk, so
  * those are covered too. %m works because glibc's vsnprintf expands it from errno. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +41,35 @@ int fdatasync(int fd) {
   if (nofsync()) return 0;
   return (int)syscall(SYS_fdatasync, fd);
 }
+
+/* 3. With $CYRUS_FSCK_PDEATHSIG set, every Cyrus process asks the kernel for SIGTERM when its
+ * parent dies: master when the test process dies (even by SIGKILL, where no cleanup code runs),
+ * master's children when master dies. The kernel forgets the request when a process changes
+ * uid, and master drops from root to cyrus, so it is asked again after each set*uid call. */
+static void arm_pdeathsig(void) {
+  if (!getenv("CYRUS_FSCK_PDEATHSIG")) return;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() == 1) raise(SIGTERM); /* the parent is already gone */
+}
+
+__attribute__((constructor)) static void shim_init(void) { arm_pdeathsig(); }
+
+/* The real set*uid (glibc's, which changes every thread's credentials), then re-arm. */
+#define REARM_AFTER(name, type, ...)                                        \
+  do {                                                                      \
+    static type real_fn;                                                    \
+    if (!real_fn) real_fn = (type)dlsym(RTLD_NEXT, name);                   \
+    int rc = real_fn(__VA_ARGS__);                                          \
+    arm_pdeathsig();                                                        \
+    return rc;                                                              \
+  } while (0)
+
+typedef int (*setuid_fn)(uid_t);
+typedef int (*setreuid_fn)(uid_t, uid_t);
+typedef int (*setresuid_fn)(uid_t, uid_t, uid_t);
+int setuid(uid_t u) { REARM_AFTER("setuid", setuid_fn, u); }
+int setreuid(uid_t ru, uid_t eu) { REARM_AFTER("setreuid", setreuid_fn, ru, eu); }
+int setresuid(uid_t ru, uid_t eu, uid_t su) { REARM_AFTER("setresuid", setresuid_fn, ru, eu, su); }
 
 static char shim_ident[64] = "";
 
