@@ -14,7 +14,7 @@ export interface ReporterOptions {
   verbose?: boolean;
   /** Where the report goes (stdout). */
   out: { write(s: string): unknown };
-  /** Where -v notes go in human mode (stderr), so stdout stays findings + summary. */
+  /** Where -v notes go (stderr) in human and --json modes, so stdout stays the report. */
   err?: { write(s: string): unknown };
 }
 
@@ -67,14 +67,20 @@ export class Reporter {
   skipped(s: Skipped): void {
     if (!this.o.verbose) return;
     if (this.o.mode === 'ndjson') this.o.out.write(`${JSON.stringify({ type: 'skipped', mailbox: s.name, reason: s.reason })}\n`);
-    else if (this.o.mode === 'human') (this.o.err ?? this.o.out).write(`skipped ${s.name}: ${s.reason}\n`);
+    else this.side(`skipped ${s.name}: ${s.reason}`);
   }
 
   /** -v: a note on stderr (human) or an event (ndjson). */
   note(text: string): void {
     if (!this.o.verbose) return;
     if (this.o.mode === 'ndjson') this.o.out.write(`${JSON.stringify({ type: 'note', message: text })}\n`);
-    else if (this.o.mode === 'human') (this.o.err ?? this.o.out).write(`${text}\n`);
+    else this.side(text);
+  }
+
+  /** -v text outside the report: stderr, so stdout stays findings + summary (or pure JSON). */
+  private side(text: string): void {
+    if (this.o.err) this.o.err.write(`${text}\n`);
+    else if (this.o.mode === 'human') this.o.out.write(`${text}\n`);
   }
 
   end(s: Summary): void {

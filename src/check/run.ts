@@ -128,6 +128,8 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
     const first: FirstLook = { verdict, scan, fileFindings };
     const c = await confirm(t, first, { signal: o.signal, lockTimeoutMs: o.lockTimeoutMs });
     if (c.vanished) o.reporter.note(`${t.name}: folder ${t.dir} vanished during the check (deleted or renamed); nothing reported`);
+    const withdrawn = findings.length - c.findings.length;
+    if (withdrawn > 0) o.reporter.note(`${t.name}: ${withdrawn} apparent problem${withdrawn > 1 ? 's were changes' : ' was a change'} in progress (gone under the index lock)`);
     findings = c.findings;
     final = c.verdict;
   }

@@ -8,13 +8,13 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSpool } from '../../bench/synth.js';
 import { copyOf, fixture, indexFixture, INDEX_VERSIONS } from '../helpers/fixtures.js';
-import { flipByte, snapshotTree, type JsonReport } from './helpers.js';
+import { buildDist, flipByte, snapshotTree, type JsonReport } from './helpers.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'bin', 'cyrus-fsck.js');
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', '.'], { cwd: REPO, stdio: 'inherit' });
+  buildDist();
 }, 120_000);
 
 function cli(args: string[], opts: { user?: string } = {}) {

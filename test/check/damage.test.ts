@@ -3,14 +3,13 @@
 import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { decodeIndexHeader, decodeIndexRecord } from '../../src/format/index/index.js';
 import { copyOf, indexFixture } from '../helpers/fixtures.js';
-import { allFindings, checkPaths, codes, editIndex, flipByte } from './helpers.js';
+import { buildDist, allFindings, checkPaths, codes, editIndex, flipByte } from './helpers.js';
 
 beforeAll(() => {
   // The hashing workers run compiled JS (dist/workers/hash.js): make sure it is current.
-  execFileSync('npx', ['tsc', '-p', '.'], { cwd: join(import.meta.dirname, '..', '..'), stdio: 'inherit' });
+  buildDist();
 }, 120_000);
 
 /** A writable copy of the fixture's mailbox folder. */
