@@ -3,6 +3,7 @@ import type { Outcome } from '../main.js';
 import { register as check } from './check.js';
 import { register as crc } from './crc.js';
 import { register as inspect } from './inspect.js';
+import { register as repair } from './repair.js';
 
 /** Each command adds itself to the program; its action stores its exit code in `outcome`. */
 export type Register = (program: Command, outcome: Outcome) => void;
@@ -11,4 +12,5 @@ export const COMMANDS: Register[] = [
   check,
   crc,
   inspect,
+  repair,
 ];

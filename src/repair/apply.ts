@@ -1,0 +1,100 @@
+// Carries out exactly one Plan (plan.ts) under the locks the caller holds, in the order that
+// keeps every intermediate state one Cyrus opens and loses nothing:
+//   0. the locked files must still be the bytes the plan was made from (else PlanStale);
+//   1. cyrus.cache: new records appended + fsync (or a whole new file, beside + rename) —
+//      nothing points at them yet;
+//   2. message files renamed to their new UIDs (above last_uid: a crash here leaves files that
+//      the next run appends under those UIDs) or moved into the backup folder;
+//   3. cyrus.header beside + rename (Cyrus re-reads it when its inode changes);
+//   4. cyrus.index beside + fsync + rename + folder fsync: the commit point.
+// An interrupt (signal) is honoured before the commit point only; after it the run completes.
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { appendSynced, renameSynced, replaceFile } from './atomic.js';
+import { moveIntoBackup, writeManifest, type Manifest } from './backup.js';
+import type { Plan } from './plan.js';
+import type { MailboxFiles } from './state.js';
+
+export class PlanStale extends Error {
+  override readonly name = 'PlanStale';
+}
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+export type Step = 'verified' | 'cache' | 'file-ops' | 'header' | 'index';
+
+export interface ApplyContext {
+  files: MailboxFiles;
+  lockedIndex: FileHandle;
+  backup: { dir: string; manifest: Manifest };
+  signal?: AbortSignal;
+  /** Called after each step (tests stop the process here). */
+  onStep?: (step: Step) => Promise<void> | void;
+}
+
+async function readLocked(fh: FileHandle): Promise<Buffer> {
+  const { size } = await fh.stat();
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    if (!bytesRead) break;
+    off += bytesRead;
+  }
+  return buf.subarray(0, off);
+}
+
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<void> {
+  const t = plan.target;
+  if (plan.noop || !t) return;
+  const { files } = ctx;
+  const check = () => {
+    if (ctx.signal?.aborted) throw new Interrupted('interrupted before the index was replaced: cyrus.index unchanged');
+  };
+
+  const idx = await readLocked(ctx.lockedIndex);
+  const hdr = await readFile(files.header).catch(() => undefined);
+  const cacheSize = (await stat(files.cache).catch(() => undefined))?.size ?? 0;
+  if ((crc32(idx) >>> 0) !== plan.base.indexCrc || idx.length !== plan.base.indexSize || (hdr ? crc32(hdr) >>> 0 : 0) !== plan.base.headerCrc || cacheSize !== plan.base.cacheSize) {
+    throw new PlanStale('the mailbox changed after the plan was made; nothing written');
+  }
+  await ctx.onStep?.('verified');
+  check();
+
+  if (t.cacheNew) await replaceFile(files.cache, t.cacheNew, { mode: 0o600 });
+  else if (t.cacheAppend) {
+    const at = await appendSynced(files.cache, t.cacheAppend);
+    if (at !== t.cacheBase) throw new PlanStale(`cyrus.cache grew from ${t.cacheBase} to ${at} bytes meanwhile`);
+  }
+  await ctx.onStep?.('cache');
+  check();
+
+  const m = ctx.backup.manifest;
+  for (const op of t.fileOps) {
+    if (op.op === 'rename') {
+      await renameSynced(op.from, op.to);
+      m.fileOps.push({ op: 'rename', from: op.from, to: op.to });
+    } else {
+      const to = await moveIntoBackup(ctx.backup.dir, op.from, op.name);
+      m.fileOps.push({ op: 'to-backup', from: op.from, to });
+    }
+    await writeManifest(ctx.backup.dir, m);
+  }
+  await ctx.onStep?.('file-ops');
+  check();
+
+  if (t.header) await replaceFile(files.header, t.header);
+  await ctx.onStep?.('header');
+  check();
+
+  await replaceFile(files.index, t.index);
+  m.state = 'applied';
+  m.after = { index: sha1(t.index), header: t.header ? sha1(t.header) : hdr ? sha1(hdr) : undefined };
+  await writeManifest(ctx.backup.dir, m);
+  await ctx.onStep?.('index');
+}

@@ -1,0 +1,156 @@
+// One repair of one mailbox, start to end: locks (or, for --dry-run, a brief shared lock),
+// reading, planning, backup, apply, sync log, release — on every path, SIGINT/SIGTERM included.
+// Also --undo. The CLI (src/cli/commands/repair.ts) only parses options and prints.
+import { readFile } from 'node:fs/promises';
+import { withSharedIndexLock } from '../check/index-lock.js';
+import { applyPlan, Interrupted, type Step } from './apply.js';
+import { replaceFile, renameSynced } from './atomic.js';
+import { createBackup, findBackups, hintsFromBackups, readManifest, writeManifest, type BackupInput } from './backup.js';
+import { LockAborted, MailboxLocks, type LockWait } from './locks.js';
+import { decodeState, makePlan, needsParse, type Plan, type RepairOptions } from './plan.js';
+import { parseFiles, readFolder, readRaw } from './state.js';
+import { logMailbox } from './synclog.js';
+import type { RepairTarget } from './target.js';
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+
+export interface RepairRun {
+  dryRun: boolean;
+  options: Omit<RepairOptions, 'now'>;
+  backupRoot: string;
+  lock: LockWait;
+  /** Test hook: called after each apply step. */
+  onStep?: (step: Step | 'locked') => Promise<void> | void;
+}
+
+export interface MailboxRepair {
+  name: string;
+  plan?: Plan;
+  applied: boolean;
+  backup?: string;
+  syncLogged: string[];
+  /** Why it could not run (lock timeout, changed meanwhile, I/O): the mailbox is unchanged. */
+  error?: string;
+  interrupted?: boolean;
+  lockTimeout?: boolean;
+}
+
+async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters<typeof readRaw>[2]): Promise<{ plan: Plan; raw: Awaited<ReturnType<typeof readRaw>> }> {
+  const now = Math.floor(Date.now() / 1000);
+  const raw = await readRaw(t.name, t.files, lockedIndex);
+  raw.mboxlist = { uidvalidity: t.uidvalidity, uniqueid: t.uniqueid ?? null };
+  const facts = await readFolder(t.files.dir);
+  const d = decodeState(raw, now);
+  const parsed = parseFiles(facts, needsParse(d, facts));
+  const hints = await hintsFromBackups(await findBackups(run.backupRoot, t.name, t.uniqueid));
+  return { plan: makePlan(d, facts, parsed, hints, { ...run.options, now }), raw };
+}
+
+export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<MailboxRepair> {
+  const res: MailboxRepair = { name: t.name, applied: false, syncLogged: [] };
+  if (run.dryRun) {
+    try {
+      res.plan = (await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal })).plan;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') res.plan = (await planFrom(t, run, undefined)).plan;
+      else return failed(res, e);
+    }
+    return res;
+  }
+  let locks: MailboxLocks | undefined;
+  try {
+    locks = await MailboxLocks.acquire(t.locks, run.lock);
+    await run.onStep?.('locked');
+    const { plan, raw } = await planFrom(t, run, locks.index);
+    res.plan = plan;
+    if (run.lock.signal?.aborted) throw new Interrupted('interrupted before anything was written');
+    if (plan.noop) return res;
+    const inputs: BackupInput[] = [
+      { role: 'index', original: t.files.index, data: raw.index },
+      { role: 'header', original: t.files.header, data: raw.header },
+      { role: 'cache', original: t.files.cache, data: raw.cache },
+      { role: 'annotations', original: t.files.annotations, data: raw.annotations },
+    ];
+    const backup = await createBackup(run.backupRoot, t.name, t.uniqueid, inputs);
+    backup.manifest.actions = plan.actions;
+    backup.manifest.removedRecords = plan.removedRecords;
+    res.backup = backup.dir;
+    await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep });
+    res.applied = true;
+    // As mailbox_unlock_index does: the sync log line while the index lock is still held.
+    res.syncLogged = await logMailbox(t.syncLogs, t.name, { timeoutMs: run.lock.timeoutMs });
+    return res;
+  } catch (e) {
+    return failed(res, e);
+  } finally {
+    await locks?.release();
+  }
+}
+
+function failed(res: MailboxRepair, e: unknown): MailboxRepair {
+  const err = e as Error;
+  res.error = err.message ?? String(e);
+  if (err instanceof Interrupted || err instanceof LockAborted) res.interrupted = true;
+  if (err?.name === 'LockTimeout' || err?.name === 'LockBusy') res.lockTimeout = true;
+  if (!(err instanceof Error) || !['Interrupted', 'LockAborted', 'LockTimeout', 'LockBusy', 'PlanStale'].includes(err.name)) {
+    if (!(err as NodeJS.ErrnoException).code) res.error = err?.stack ?? String(e);
+  }
+  return res;
+}
+
+export interface UndoResult {
+  name: string;
+  restored: string[];
+  error?: string;
+  lockTimeout?: boolean;
+  interrupted?: boolean;
+}
+
+/**
+ * --undo BACKUP: under the same locks, puts the backed-up files back (beside + rename), moves
+ * renamed message files back and files moved into the backup back to the spool. Refuses when the
+ * mailbox changed since the repair (unless `force`): Cyrus's later changes would be lost.
+ */
+export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, force = false): Promise<UndoResult> {
+  const m = await readManifest(dir);
+  const out: UndoResult = { name: m.mailbox, restored: [] };
+  let locks: MailboxLocks | undefined;
+  try {
+    locks = await MailboxLocks.acquire(t.locks, lock);
+    if (m.state !== 'applied' && !force) throw new Error(`backup state is "${m.state}", not "applied" (use --force to restore anyway)`);
+    if (m.after?.index && !force) {
+      const { createHash } = await import('node:crypto');
+      const st = await locks.index.stat();
+      const buf = Buffer.alloc(st.size);
+      await locks.index.read(buf, 0, st.size, 0);
+      if (createHash('sha1').update(buf).digest('hex') !== m.after.index) {
+        throw new Error('cyrus.index changed since the repair (Cyrus wrote to it); undo would lose those changes (use --force to restore anyway)');
+      }
+    }
+    for (const op of [...m.fileOps].reverse()) {
+      if (!existsSync(op.to) || existsSync(op.from)) continue;
+      await renameSynced(op.to, op.from);
+      out.restored.push(op.from);
+    }
+    for (const f of m.files) {
+      if (f.role === 'index') continue;
+      await replaceFile(f.original, await readFile(`${dir}/${f.name}`));
+      out.restored.push(f.original);
+    }
+    for (const a of m.absent) if (a.role === 'cache' && existsSync(a.original)) await unlink(a.original);
+    const idx = m.files.find((f) => f.role === 'index');
+    if (idx) {
+      await replaceFile(idx.original, await readFile(`${dir}/${idx.name}`));
+      out.restored.push(idx.original);
+    }
+    m.state = 'undone';
+    await writeManifest(dir, m);
+  } catch (e) {
+    out.error = (e as Error).message;
+    if ((e as Error).name === 'LockTimeout') out.lockTimeout = true;
+    if ((e as Error).name === 'LockAborted') out.interrupted = true;
+  } finally {
+    await locks?.release();
+  }
+  return out;
+}

@@ -1,0 +1,97 @@
+// Shared by the repair tests: run the built CLI against a live instance, damage files the way
+// real damage looks (bytes changed without fixing CRCs, files removed or truncated), and read
+// back what Cyrus sees.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CyrusInstance, ToolResult } from '../harness/instance.js';
+import { generateMessage, Rng } from '../harness/mime.js';
+import { imapView, mbpath, type MailboxView } from '../harness/tools.js';
+
+export const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'cyrus-fsck.js');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Parsed --json document when the run asked for it. */
+  json?: any;
+  ms: number;
+}
+
+/** Runs `cyrus-fsck repair …` as root (it drops to cyrus itself), synchronously. */
+export function repairCli(inst: CyrusInstance, args: string[], env: Record<string, string> = {}): Run {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [BIN, 'repair', '-C', inst.conf, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  const run: Run = { code: r.status ?? 128 + 9, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  if (args.includes('--json') && r.stdout.trim()) {
+    try {
+      run.json = JSON.parse(r.stdout);
+    } catch {
+      // left for the test to report
+    }
+  }
+  return run;
+}
+
+/** The same, asynchronously (to run beside Cyrus's tools); resolves with end time. */
+export function repairCliAsync(inst: CyrusInstance, args: string[], env: Record<string, string> = {}): { done: Promise<Run & { end: number }>; pid: number } {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [BIN, 'repair', '-C', inst.conf, ...args], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<Run & { end: number }>((res) =>
+    child.once('close', (code, sig) => res({ code: code ?? (sig === 'SIGKILL' ? 137 : 143), stdout, stderr, ms: Date.now() - t0, end: Date.now() })),
+  );
+  return { done, pid: child.pid! };
+}
+
+/** Creates user.<name> and appends `n` messages; some \Seen/\Flagged and keywords. */
+export async function mailboxWith(inst: CyrusInstance, user: string, n: number, seed = 1): Promise<{ mailbox: string; dir: string; bodies: Map<number, Buffer> }> {
+  const mailbox = `user.${user}`;
+  inst.addLogin(user);
+  await inst.withImap(undefined, (c) => c.create(mailbox));
+  const rng = new Rng(seed);
+  const bodies = new Map<number, Buffer>();
+  await inst.withImap(user, async (c) => {
+    for (let i = 0; i < n; i++) {
+      const m = generateMessage('plain', i + seed * 100, rng, `${user}@example.com`);
+      const flags = [i % 3 === 0 ? '\\Seen' : '', i % 4 === 1 ? '\\Flagged' : '', i % 2 === 0 ? '$Work' : '', i % 5 === 0 ? 'todo' : ''].filter(Boolean);
+      const uid = await c.append('INBOX', m.bytes, { flags, internalDate: m.internalDate });
+      bodies.set(uid, m.bytes);
+    }
+  });
+  return { mailbox, dir: await mbpath(inst, mailbox), bodies };
+}
+
+export const indexPath = (dir: string) => join(dir, 'cyrus.index');
+
+/** XORs one byte of a file in place (CRCs not fixed), keeping owner and mode. */
+export function flip(path: string, offset: number, mask = 0x55): void {
+  const b = readFileSync(path);
+  b[offset] = b[offset]! ^ mask;
+  writeFileSync(path, b);
+}
+
+/** Offset of record `recno` (1-based) in a v12+ cyrus.index. */
+export function recordOffset(index: Buffer, recno: number): number {
+  return index.readUInt32BE(12) + (recno - 1) * index.readUInt32BE(16);
+}
+
+/** `reconstruct -n MAILBOX` output lines that say something is wrong (the name line removed). */
+export async function reconstructComplaints(inst: CyrusInstance, mailbox: string, extra: string[] = []): Promise<string[]> {
+  const r: ToolResult = await inst.tool('reconstruct', ['-n', ...extra, mailbox]);
+  return (r.stdout + r.stderr)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && l !== mailbox);
+}
+
+/** IMAP view keyed by UID: flags, sha1, size, internaldate (no modseq: repairs raise them). */
+export function byUid(v: MailboxView) {
+  return new Map(v.messages.map((m) => [m.uid, { flags: m.flags.join(' '), sha1: m.sha1, size: m.size, internaldate: m.internaldate }]));
+}
+
+export { imapView };
