@@ -1,8 +1,9 @@
-// `cyrus-fsck crc` and `cyrus-fsck inspect` (run in-process through main()) against live Cyrus
+// `cyrus-fsck crc`, `inspect` and `check` (run in-process through main()) against live Cyrus
 // 3.6.1 instances found through their own imapd.conf and mailboxes.db: crc reproduces the
 // SYNC_CRCs Cyrus stored in every mailbox of a master and its replica and across index versions
 // 12-17, and says so when they differ; inspect shows the records IMAP shows and the header
-// mbexamine shows.
+// mbexamine shows; check finds nothing wrong with spools Cyrus wrote, and does find a message
+// file whose bytes no longer match its GUID.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,5 +160,57 @@ describeInterop('crc and inspect commands against live Cyrus 3.6.1', () => {
     expect(r.stdout).toContain('Examining user.ivy...');
     for (const m of view.messages) expect(r.stdout).toContain(`UID:${String(m.uid).padStart(8, '0')}`);
     expect(r.stdout).toContain(`Highest Mod Sequence: ${view.highestmodseq}`);
+  });
+});
+
+interface CheckJson {
+  mailboxes: Array<{ name: string; records: number; messagesVerified: number; findings: Array<{ code: string; uid?: number }> }>;
+  summary: { mailboxes: number; messages: number };
+}
+
+describeInterop('check command against live Cyrus 3.6.1', () => {
+  let master: CyrusInstance;
+  let replica: CyrusInstance;
+  beforeAll(async () => {
+    ({ master, replica } = await CyrusInstance.startPair({ name: 'check' }));
+    await populate(master, { seed: 4242, users: ['kim', 'lou'], messages: 12 });
+    await reconstructVersion(master, 'user.kim.Work', 13);
+    await syncAll(master);
+  });
+  afterAll(async () => {
+    await master?.stop();
+    await replica?.stop();
+  });
+
+  it('finds nothing wrong in every mailbox of a master and its replica (exit 0)', async () => {
+    for (const inst of [master, replica]) {
+      const r = await cli('check', '-C', inst.conf, '--json', '-j', '2');
+      expect(r.code, r.stdout.slice(0, 2000)).toBe(0);
+      const doc = JSON.parse(r.stdout) as CheckJson;
+      for (const mb of await listMailboxes(inst)) expect(doc.mailboxes.map((m) => m.name)).toContain(mb);
+      expect(doc.mailboxes.flatMap((m) => m.findings)).toEqual([]);
+      // Expunged records keep their files (delayed expunge), so every record's file is hashed.
+      for (const m of doc.mailboxes) expect(m.messagesVerified, m.name).toBe(m.records);
+      expect(doc.summary.messages).toBeGreaterThan(50);
+    }
+  });
+
+  it('reports a message file whose bytes changed under Cyrus (GUID mismatch, exit 4)', async () => {
+    const dir = await mbpath(master, 'user.lou');
+    const [m] = (await imapView(master, 'user.lou')).messages;
+    const file = join(dir, `${m!.uid}.`);
+    const original = readFileSync(file);
+    const damaged = Buffer.from(original);
+    damaged[damaged.length - 3] ^= 0x20; // same size, different SHA-1
+    writeFileSync(file, damaged);
+    try {
+      const r = await cli('check', '-C', master.conf, 'user.lou', '--json');
+      expect(r.code).toBe(4);
+      const findings = (JSON.parse(r.stdout) as CheckJson).mailboxes[0]!.findings;
+      expect(findings.map((f) => [f.code, f.uid])).toContainEqual(['GUID_MISMATCH', m!.uid]);
+    } finally {
+      writeFileSync(file, original);
+    }
+    expect((await cli('check', '-C', master.conf, 'user.lou')).code).toBe(0);
   });
 });
