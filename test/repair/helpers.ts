@@ -2,6 +2,8 @@
 // real damage looks (bytes changed without fixing CRCs, files removed or truncated), and read
 // back what Cyrus sees.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CyrusInstance, ToolResult } from '../harness/instance.js';
@@ -95,3 +97,19 @@ export function byUid(v: MailboxView) {
 }
 
 export { imapView };
+
+/** Sets a u32 in the index header and fixes the header CRC: a consistent but wrong counter. */
+export function setHeaderU32(dir: string, offset: number, value: number): void {
+  const p = indexPath(dir);
+  const b = readFileSync(p);
+  b.writeUInt32BE(value >>> 0, offset);
+  const crcAt = b.readUInt32BE(12) - 4;
+  b.writeUInt32BE(crc32(b.subarray(0, crcAt)) >>> 0, crcAt);
+  writeFileSync(p, b);
+}
+
+/** Header offsets (v12+) of the counters a damage test bends. */
+export const HDR = { answered: 52, flagged: 56, deleted: 48, exists: 84, lastUid: 28, uidvalidity: 44, syncCrc: 100 } as const;
+
+export const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+export const fileSha1 = (p: string) => sha1(readFileSync(p));
