@@ -59,18 +59,38 @@ export type DecoderSpec =
   | { kind: 'sbcs'; table: number } // an ICU single-byte converter, as probed (charset-icu-data.ts)
   | { kind: 'family'; family: string }; // an ICU multi-byte converter family
 
-/** Names ICU opens (probed from real Cyrus + ICU), keyed by icuNormalise(name). */
+/** Names ICU opens (probed from real Cyrus + ICU): the probed spellings and ICU-normalised forms. */
 function icuTable(): Map<string, DecoderSpec> {
   const m = new Map<string, DecoderSpec>();
   for (const [k, v] of Object.entries(ICU_CHARSETS)) {
-    m.set(k, typeof v === 'number' ? { kind: 'sbcs', table: v } : { kind: 'family', family: v });
+    const spec: DecoderSpec = typeof v === 'number' ? { kind: 'sbcs', table: v } : { kind: 'family', family: v };
+    m.set(k, spec); // the probed spelling itself
+    const n = icuNormalise(k);
+    if (!m.has(n)) m.set(n, spec); // and ICU's loose matching for other spellings
   }
   return m;
 }
 
-/** ICU compares converter names ignoring case and every character but letters and digits. */
+/**
+ * ICU's name comparison (ucnv_io_stripASCIIForCompare): only letters and digits count, letters
+ * lowercased, and a 0 that starts a number and is followed by another digit is dropped.
+ */
 export function icuNormalise(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  let out = '';
+  let afterDigit = false;
+  const s = name.toLowerCase();
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c >= '0' && c <= '9') {
+      if (c === '0' && !afterDigit && s[i + 1] !== undefined && s[i + 1]! >= '0' && s[i + 1]! <= '9') continue;
+      afterDigit = true;
+      out += c;
+    } else if (c >= 'a' && c <= 'z') {
+      afterDigit = false;
+      out += c;
+    } else afterDigit = false;
+  }
+  return out;
 }
 
 export interface CharsetTables {
@@ -120,7 +140,8 @@ function lookupUncached(name: string, tables: CharsetTables): Charset | undefine
     if (cl === 'us-ascii') return { alias: name, canonical: 'us-ascii', decoder: { kind: 'us-ascii' } };
     if (cl === 'utf-8') return { alias: name, canonical: 'utf-8', decoder: { kind: 'utf-8' } };
   }
-  const spec = tables.icu.get(icuNormalise(canon ?? name));
+  const icuName = (canon ?? name).toLowerCase();
+  const spec = tables.icu.get(icuName) ?? tables.icu.get(icuNormalise(icuName));
   if (!spec) return undefined;
   // ICU's converter name is what Cyrus compares; our decoder spec identifies the converter.
   return { alias: name, canonical: JSON.stringify(spec), decoder: spec };
@@ -247,34 +268,44 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
   }
   if (spec.kind !== 'family') return bytes.toString('latin1');
   switch (spec.family) {
-    case 'icu-ascii': {
-      let out = '';
-      for (const c of bytes) out += c < 0x80 ? String.fromCharCode(c) : '\ufffd';
-      return out;
-    }
+    case 'icu-ascii':
+      return perByte(bytes, (c) => (c < 0x80 ? String.fromCharCode(c) : '\ufffd'));
     case 'icu-utf-8':
       return whatwgDecode('utf-8', bytes);
     case 'big5':
     case 'gbk':
     case 'gb18030':
       return whatwgDecode(spec.family, bytes);
-    // ICU's EUC and Shift-JIS converters substitute U+001A where WHATWG's give U+FFFD.
-    case 'big5-sub1a':
-      return whatwgDecode('big5', bytes).replace(/\ufffd/g, '\u001a');
+    // Node's legacy TextDecoders are ICU converters too, but not always the same ones; the IBM
+    // variants differ in a few ASCII positions and substitute U+001A, as the probe showed.
     case 'euc-cn':
-      return whatwgDecode('gbk', bytes).replace(/\ufffd/g, '\u001a');
+      return sub1a(whatwgDecode('gbk', bytes));
     case 'euc-jp':
     case 'euc-kr':
     case 'shift_jis':
-      return whatwgDecode(spec.family, bytes).replace(/\ufffd/g, '\u001a');
+      return sub1a(whatwgDecode(spec.family, bytes));
+    case 'ibm-943':
+      return ibmAscii(sub1a(whatwgDecode('shift_jis', bytes)), { yen: true }); // Node's already rotates
+    case 'ibm-33722':
+      return ibmAscii(sub1a(whatwgDecode('euc-jp', bytes)), { yen: true });
+    case 'ibm-949':
+      return ibmAscii(sub1a(whatwgDecode('euc-kr', bytes)), { won: true, swap: true });
+    case 'ibm-950':
+      return ibmAscii(sub1a(whatwgDecode('big5', bytes)), { swap: true });
+    case 'ibm-1363':
+      return ibmAscii(decodeUhc(bytes), { won: true, swap: true });
+    case 'ibm-1386':
+      return ibmAscii(whatwgDecode('gbk', bytes), { swap: true });
     case 'iso-2022-jp':
       return whatwgDecode('iso-2022-jp', bytes);
     case 'uhc':
       return decodeUhc(bytes);
     case 'iso-2022-kr':
-      return decodeIso2022Kr(bytes);
+      return ibmAscii(decodeIso2022Kr(bytes), { won: true, swap: true });
     case 'hz':
       return decodeHz(bytes);
+    case 'gb2312-94':
+      return decodeGb2312Raw(bytes);
     case 'utf-16':
       if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return utf16(bytes.subarray(2), 'le');
       if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return utf16(bytes.subarray(2), 'be');
@@ -295,10 +326,52 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
       return decodeUtf7(bytes, false);
     case 'imap-utf-7':
       return decodeUtf7(bytes, true);
+    // Known to ICU, decoded here for ASCII only (their non-ASCII forms are not implemented).
+    case 'euc-tw':
+      return perByte(bytes, (c) => (c < 0x80 ? String.fromCharCode(c) : '\ufffd'));
+    case 'iso-2022-cn':
+      return perByte(bytes, (c) => (c === 0x0f ? '' : c === 0x0e || c === 0x1b || c >= 0x80 ? '\ufffd' : String.fromCharCode(c)));
+    case 'scsu':
+      return perByte(bytes, (c) =>
+        c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c < 0x7f) ? String.fromCharCode(c) : c >= 0x0f && c <= 0x17 ? '' : c === 0x7f ? '\u007f' : '\ufffd',
+      );
     default:
-      // Known to ICU but not implemented here (iso-2022-cn, euc-tw, scsu, bocu-1).
       return bytes.length ? '\ufffd' : '';
   }
+}
+
+function perByte(bytes: Buffer, f: (c: number) => string): string {
+  let out = '';
+  for (const c of bytes) out += f(c);
+  return out;
+}
+
+const sub1a = (s: string) => s.replace(/\ufffd/g, '\u001a');
+
+/** IBM code page quirks in the ASCII range: 1A/1C/7F rotated, and ¥ ‾ or ₩ for \ and ~. */
+function ibmAscii(s: string, o: { swap?: boolean; yen?: boolean; won?: boolean }): string {
+  let out = '';
+  for (const ch of s) {
+    if (o.swap && ch === '\u001a') out += '\u001c';
+    else if (o.swap && ch === '\u001c') out += '\u007f';
+    else if (o.swap && ch === '\u007f') out += '\u001a';
+    else if (o.yen && ch === '\\') out += '\u00a5';
+    else if (o.yen && ch === '~') out += '\u203e';
+    else if (o.won && ch === '\\') out += '\u20a9';
+    else out += ch;
+  }
+  return out;
+}
+
+/** GB 2312 as a bare 94×94 set (ISO-IR-58): byte pairs 0x21–0x7E, no ASCII at all. */
+function decodeGb2312Raw(b: Buffer): string {
+  let out = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c > 0x20 && c < 0x7f && i + 1 < b.length) out += whatwgDecode('gbk', Buffer.from([c | 0x80, b[++i]! | 0x80]));
+    else out += '\ufffd';
+  }
+  return out;
 }
 
 function utf16(b: Buffer, order: 'be' | 'le'): string {
@@ -346,6 +419,10 @@ function decodeUtf7(b: Buffer, imap: boolean): string {
     if (i < b.length && b[i] === 0x2d) {
       out += String.fromCharCode(shift);
       i++;
+      continue;
+    }
+    if (imap && i >= b.length) {
+      out += '\ufffd'; // ICU: an IMAP shift with nothing after it is an error; UTF-7's is not
       continue;
     }
     let bits = 0;
