@@ -5,3 +5,4 @@ export * from './twoskip.js';
 export * from './skiplist.js';
 export * from './flat.js';
 export * from './detect.js';
+export * from './twoskip-recover.js';

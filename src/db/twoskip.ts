@@ -56,6 +56,8 @@ export interface TwoskipReadOptions {
   verifyCrc?: boolean;
   /** Key order (default raw; 'mbox' only for databases opened with CYRUSDB_MBOXSORT). */
   order?: KeyOrder;
+  /** Check tail CRCs (default: as verifyCrc). Cyrus's recovery1 walk checks only head CRCs. */
+  verifyTailCrc?: boolean;
 }
 
 export interface TwoskipDb {
@@ -100,8 +102,9 @@ export const twoskipHeaderCrcOk = (buf: Buffer) => crc32(buf.subarray(0, 60)) ==
  * Decodes the record at `offset` (Cyrus read_onerecord): bounds against the whole buffer, level
  * ≤ 31. Does not check CRCs (twoskipHeadCrcOk / twoskipTailCrcOk do).
  */
-export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string): TwoskipRecordHead {
-  if (offset % 8 !== 0 || offset < TWOSKIP_DUMMY_OFFSET)
+export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string, options: { anyOffset?: boolean } = {}): TwoskipRecordHead {
+  // Cyrus itself reads wherever a pointer says; `anyOffset` does too (to replay Cyrus exactly)
+  if (!options.anyOffset && (offset % 8 !== 0 || offset < TWOSKIP_DUMMY_OFFSET))
     throw new FormatError('BAD_VALUE', `record offset ${hex(offset)} is not 8-aligned past the header`, offset, file);
   if (offset + 24 > buf.length) throw new FormatError('TRUNCATED', `record at ${hex(offset)} past end of file`, offset, file);
   const type = buf[offset]!;
@@ -167,6 +170,7 @@ const isBlank = (buf: Buffer, at: number) => at + 8 <= buf.length && buf.subarra
  */
 export function readTwoskip(buf: Buffer, file?: string, options: TwoskipReadOptions = {}): TwoskipDb {
   const verify = options.verifyCrc ?? true;
+  const verifyTail = options.verifyTailCrc ?? verify;
   const order = options.order ?? 'raw';
   const header = decodeTwoskipHeader(buf, file);
   if (verify && !twoskipHeaderCrcOk(buf)) throw new FormatError('BAD_CRC', 'twoskip header CRC mismatch', 60, file);
@@ -196,7 +200,7 @@ export function readTwoskip(buf: Buffer, file?: string, options: TwoskipReadOpti
     }
     if (r.type !== TwoskipType.RECORD)
       throw fail('BAD_VALUE', `level-0 list reaches a ${twoskipTypeName(r.type)} record at ${hex(at)}`, at);
-    if (verify && !twoskipTailCrcOk(buf, r)) throw fail('BAD_CRC', `tail CRC mismatch in record at ${hex(at)}`, at);
+    if (verifyTail && !twoskipTailCrcOk(buf, r)) throw fail('BAD_CRC', `tail CRC mismatch in record at ${hex(at)}`, at);
     // one private copy per record, key and value as views of it
     const kv = Buffer.from(buf.subarray(r.keyOffset, r.valueOffset + r.valueLength));
     const key = kv.subarray(0, r.keyLength);
