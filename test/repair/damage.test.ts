@@ -1,0 +1,272 @@
+// Each damage of the contract's table, made on a live Cyrus 3.6 master with a replica, with an
+// IMAP session holding the mailbox selected: after `cyrus-fsck repair`, Cyrus's own
+// `reconstruct -n` finds nothing, every message that existed is fetchable with its original
+// bytes and flags (where that information still existed), sync_client succeeds and master and
+// replica agree (UIDs, flags by name, modseqs, SYNC_CRCs, UIDVALIDITY); the connected session
+// saw no error. Beside each, the same damage on a twin mailbox is given to Cyrus's `reconstruct`
+// and what it did is recorded (the README's comparison table, printed at the end).
+import { readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, copyFileSync, chownSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeIndex, encodeIndex } from '../../src/format/index/index.js';
+import { describeInterop } from '../harness/env.js';
+import { CyrusInstance } from '../harness/instance.js';
+import type { ImapClient } from '../harness/imap.js';
+import { compareReplica, imapView, syncClient, type MailboxView } from '../harness/tools.js';
+import { flip, HDR, indexPath, mailboxWith, reconstructComplaints, recordOffset, repairCli, setHeaderU32 } from './helpers.js';
+
+interface Mbx {
+  inst: CyrusInstance;
+  mailbox: string;
+  dir: string;
+}
+
+type Survival =
+  /** Same UIDs, bytes, flags, internaldates as before. */
+  | 'same'
+  /** Every message's bytes are there (some under a new UID) with its flags. */
+  | 'content+flags'
+  /** Every message's bytes are there; flags of renumbered ones unknown. */
+  | 'content';
+
+interface Case {
+  id: string;
+  damage: string;
+  make: (m: Mbx) => void | Promise<void>;
+  args?: string[];
+  /** Arguments that make Cyrus's reconstruct act on this damage (default none). */
+  cyrusArgs?: string[];
+  exit: 1 | 4;
+  /** reconstruct -n (and -G) have nothing to say afterwards. */
+  clean: boolean;
+  survival: Survival;
+  /** UIDs whose message is expected gone (reported as lost or expunged on purpose). */
+  gone?: number[];
+  /** Run a harmless repair first so a backup of the intact mailbox exists. */
+  backupFirst?: boolean;
+}
+
+function editIdx(dir: string, edit: (f: ReturnType<typeof decodeIndex>) => void): void {
+  const f = decodeIndex(readFileSync(indexPath(dir)));
+  edit(f);
+  f.header.numRecords = f.records.length;
+  writeFileSync(indexPath(dir), encodeIndex(f, { recomputeCrc: true }));
+}
+const rec = (dir: string, recno: number) => recordOffset(readFileSync(indexPath(dir)), recno);
+const cacheOffsetOf = (dir: string, recno: number) => {
+  const b = readFileSync(indexPath(dir));
+  return b.readUInt32BE(rec(dir, recno) + 24);
+};
+/** Replaces the first occurrence of `from` in cyrus.header by `to` (same length). */
+function editHeader(dir: string, from: string, to: Buffer): void {
+  const p = join(dir, 'cyrus.header');
+  const b = readFileSync(p);
+  const at = b.indexOf(from, 0, 'latin1');
+  if (at < 0) throw new Error(`${from} not in cyrus.header`);
+  to.copy(b, at);
+  writeFileSync(p, b);
+}
+function copyAsCyrus(from: string, to: string): void {
+  copyFileSync(from, to);
+  const st = statSync(from);
+  chownSync(to, st.uid, st.gid);
+}
+
+const CASES: Case[] = [
+  { id: 'counters', damage: 'header counters wrong (answered, flagged), CRC fixed', make: (m) => (setHeaderU32(m.dir, HDR.answered, 9), setHeaderU32(m.dir, HDR.flagged, 0)), exit: 1, clean: true, survival: 'same' },
+  { id: 'synccrc', damage: 'stored SYNC_CRC wrong', make: (m) => setHeaderU32(m.dir, HDR.syncCrc, 12345), exit: 1, clean: true, survival: 'same' },
+  { id: 'cache-record', damage: 'one cache record corrupt', make: (m) => flip(join(m.dir, 'cyrus.cache'), cacheOffsetOf(m.dir, 2) + 9), exit: 1, clean: true, survival: 'same' },
+  { id: 'cache-missing', damage: 'cyrus.cache deleted', make: (m) => unlinkSync(join(m.dir, 'cyrus.cache')), exit: 1, clean: true, survival: 'same' },
+  { id: 'record-byte', damage: 'one byte of a record changed (flags), record CRC wrong', make: (m) => flip(indexPath(m.dir), rec(m.dir, 3) + 35, 0x02), exit: 1, clean: true, survival: 'same' },
+  {
+    id: 'record-zerouid', damage: "record's uid and internaldate zeroed (cassandane zerouid), CRC wrong",
+    make: (m) => {
+      const b = readFileSync(indexPath(m.dir));
+      b.fill(0, rec(m.dir, 4), rec(m.dir, 4) + 8);
+      writeFileSync(indexPath(m.dir), b);
+    },
+    exit: 1, clean: true, survival: 'same',
+  },
+  { id: 'header-byte', damage: 'one byte of the index header changed, header CRC wrong', make: (m) => flip(indexPath(m.dir), HDR.answered + 3, 0x04), exit: 1, clean: true, survival: 'same' },
+  {
+    id: 'header-garbage', damage: 'index header bytes 20–99 zeroed (counters, last_uid, uidvalidity, modseqs), CRC wrong',
+    make: (m) => {
+      const b = readFileSync(indexPath(m.dir));
+      b.fill(0, 20, 100);
+      writeFileSync(indexPath(m.dir), b);
+    },
+    exit: 1, clean: true, survival: 'same',
+  },
+  {
+    id: 'unindexed-above', damage: 'message file with no record, uid above last_uid',
+    make: (m) => copyAsCyrus(join(m.dir, '2.'), join(m.dir, '9.')), exit: 1, clean: true, survival: 'same',
+  },
+  {
+    id: 'unindexed-reuse', damage: 'last record dropped from the index (its file stays, uid ≤ last_uid)',
+    make: (m) => editIdx(m.dir, (f) => void f.records.pop()), exit: 1, clean: true, survival: 'content',
+  },
+  {
+    id: 'index-truncated', damage: 'cyrus.index cut after record 3 of 6 (cassandane truncated), backup of an earlier repair exists',
+    backupFirst: true,
+    make: (m) => truncateSync(indexPath(m.dir), rec(m.dir, 4)), exit: 1, clean: true, survival: 'content+flags',
+  },
+  { id: 'file-missing', damage: 'message file deleted (default with a replica configured: keep)', make: (m) => unlinkSync(join(m.dir, '4.')), exit: 4, clean: false, survival: 'same', gone: [4] },
+  { id: 'file-missing-expunge', damage: 'message file deleted, --missing=expunge', make: (m) => unlinkSync(join(m.dir, '4.')), args: ['--missing=expunge'], exit: 4, clean: true, survival: 'same', gone: [4] },
+  {
+    id: 'guid-mismatch', damage: 'file content changed, same size (default: keep and report)', cyrusArgs: ['-G'],
+    make: (m) => flip(join(m.dir, '5.'), statSync(join(m.dir, '5.')).size - 5, 0x01), exit: 4, clean: true, survival: 'same', gone: [5],
+  },
+  {
+    id: 'guid-reappend', damage: 'file content changed, --guid-mismatch=reappend (Cyrus -R)', cyrusArgs: ['-G', '-R'], args: ['--guid-mismatch=reappend'],
+    make: (m) => flip(join(m.dir, '5.'), statSync(join(m.dir, '5.')).size - 5, 0x01), exit: 1, clean: true, survival: 'same', gone: [5],
+  },
+  { id: 'file-truncated', damage: 'message file truncated (default: keep and report)', make: (m) => truncateSync(join(m.dir, '3.'), 100), exit: 4, clean: false, survival: 'same', gone: [3] },
+  {
+    id: 'flagname-backup', damage: "keyword name damaged in cyrus.header ($Work → $\\x01ork), a backup knows it", backupFirst: true,
+    make: (m) => editHeader(m.dir, '$Work', Buffer.from('$\x01ork', 'latin1')), exit: 1, clean: true, survival: 'same',
+  },
+  {
+    id: 'flagname-nobackup', damage: 'keyword name damaged in cyrus.header, no backup',
+    make: (m) => editHeader(m.dir, '$Work', Buffer.from('$\x01ork', 'latin1')), exit: 4, clean: true, survival: 'content',
+  },
+];
+
+/** What a view lost compared with before: missing bodies, UIDs that moved, flags gone. */
+function lossSummary(before: MailboxView, after: MailboxView) {
+  const bySha = new Map(after.messages.map((m) => [m.sha1, m]));
+  const lost: number[] = [];
+  const moved: string[] = [];
+  const flagsLost: string[] = [];
+  for (const m of before.messages) {
+    const a = after.messages.find((x) => x.uid === m.uid && x.sha1 === m.sha1) ?? bySha.get(m.sha1);
+    if (!a) {
+      lost.push(m.uid);
+      continue;
+    }
+    if (a.uid !== m.uid) moved.push(`${m.uid}→${a.uid}`);
+    const gone = m.flags.filter((f) => !a.flags.includes(f));
+    if (gone.length) flagsLost.push(`${m.uid}:${gone.join(',')}`);
+  }
+  return { lost, moved, flagsLost, uidvalidityChanged: before.uidvalidity !== after.uidvalidity };
+}
+
+describeInterop('repair: every damage on a live master with a replica', () => {
+  let master: CyrusInstance;
+  let replica: CyrusInstance;
+  const table: Array<Record<string, string>> = [];
+
+  beforeAll(async () => {
+    ({ master, replica } = await CyrusInstance.startPair());
+  });
+  afterAll(async () => {
+    console.log(`CYRUS-COMPARISON ${JSON.stringify(table)}`);
+    await master?.stop();
+    await replica?.stop();
+  });
+
+  for (const [i, c] of CASES.entries()) {
+    it(`${c.id}: ${c.damage}`, async () => {
+      const user = `d${i}`;
+      const twin = `t${i}`;
+      const m: Mbx = { inst: master, ...(await mailboxWith(master, user, 6, 40 + i)) };
+      const t: Mbx = { inst: master, ...(await mailboxWith(master, twin, 6, 40 + i)) };
+      await syncClient(master, { users: [user] });
+      expect(await compareReplica(master, replica, [m.mailbox])).toEqual([]);
+      if (c.backupFirst) {
+        setHeaderU32(m.dir, HDR.answered, 7);
+        expect(repairCli(master, [m.mailbox]).code).toBe(1);
+        await syncClient(master, { users: [user] });
+      }
+      const before = await imapView(master, m.mailbox);
+      const twinBefore = await imapView(master, t.mailbox);
+      // A client with the mailbox selected while the damage is made and repaired.
+      const session: ImapClient = await master.imap(user);
+      await session.select('INBOX');
+
+      await c.make(m);
+      await c.make(t);
+
+      // Cyrus's own reconstruct on the twin.
+      const cy = await master.tool('reconstruct', [...(c.cyrusArgs ?? []), t.mailbox], { allowFail: true });
+      const twinAfter = await imapView(master, t.mailbox).catch(() => undefined);
+      const cyLoss = twinAfter ? lossSummary(twinBefore, twinAfter) : undefined;
+
+      const r = repairCli(master, [m.mailbox, '--json', ...(c.args ?? [])]);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(c.exit);
+      const actions = r.json.mailboxes[0].actions as Array<{ kind: string; outcome: string; severity: string }>;
+
+      if (c.clean) {
+        expect(await reconstructComplaints(master, m.mailbox)).toEqual([]);
+        expect(await reconstructComplaints(master, m.mailbox, ['-G']), 'reconstruct -n -G').toEqual(c.id.startsWith('guid-mismatch') ? [`${m.mailbox} uid 5 guid mismatch`] : []);
+      }
+      const after = await imapView(master, m.mailbox);
+      const ours = lossSummary(before, after);
+      expect(after.uidvalidity).toBe(before.uidvalidity);
+      expect(after.highestmodseq).toBeGreaterThanOrEqual(before.highestmodseq);
+      expect(after.uidnext).toBeGreaterThanOrEqual(before.uidnext);
+      const expectGone = c.gone ?? [];
+      const keptDamaged = c.id === 'file-missing' || c.id === 'file-truncated' || c.id === 'guid-mismatch';
+      if (keptDamaged) {
+        // Kept and reported: the record (flags, GUID) stays live in the index; Cyrus itself
+        // cannot serve the damaged file, the replica's intact copy is untouched.
+        const idx = decodeIndex(readFileSync(indexPath(m.dir)));
+        const r4 = idx.records.find((x) => x.uid === expectGone[0])!;
+        expect(r4 && (r4.internalFlags & 0x80000000) === 0).toBe(true);
+        expect(actions.some((a) => a.outcome === 'left')).toBe(true);
+        const others = (v: MailboxView) => v.messages.filter((x) => !expectGone.includes(x.uid)).map((x) => [x.uid, x.sha1, x.flags.join(' ')]);
+        expect(others(after)).toEqual(others(before));
+      } else {
+        expect(ours.lost).toEqual(expectGone);
+        if (c.survival === 'same') {
+          expect(ours.moved).toEqual(c.id === 'guid-reappend' ? [] : []);
+          expect(ours.flagsLost).toEqual([]);
+          if (c.id !== 'guid-reappend' && c.id !== 'file-missing-expunge' && c.id !== 'unindexed-above') {
+            expect(after.messages.map((x) => [x.uid, x.sha1, x.flags.join(' '), x.internaldate])).toEqual(
+              before.messages.map((x) => [x.uid, x.sha1, x.flags.join(' '), x.internaldate]),
+            );
+          }
+        } else if (c.survival === 'content+flags') {
+          expect(ours.flagsLost).toEqual([]);
+        }
+      }
+      if (expectGone.length && c.id === 'file-missing-expunge') {
+        expect(actions.find((a) => a.outcome === 'lost')?.severity).toBe('error');
+      }
+      if (c.id === 'guid-reappend') {
+        // The changed content lives on under a new UID with the old message's flags.
+        const old = before.messages.find((x) => x.uid === 5)!;
+        const moved = after.messages.find((x) => x.uid > before.uidnext - 1)!;
+        expect(moved.flags).toEqual(old.flags);
+      }
+
+      // The connected session carries on without an error.
+      await session.ok('NOOP');
+      await session.uidFetch('1:*', 'UID FLAGS');
+      await session.logout();
+
+      // Replication: sync_client succeeds and both ends agree.
+      await syncClient(master, { users: [user] });
+      if (keptDamaged) {
+        const rv = await imapView(replica, m.mailbox);
+        const orig = before.messages.find((x) => x.uid === expectGone[0])!;
+        expect(rv.messages.find((x) => x.uid === orig.uid)?.sha1, 'replica keeps the intact copy').toBe(orig.sha1);
+      } else {
+        expect(await compareReplica(master, replica, [m.mailbox])).toEqual([]);
+      }
+
+      table.push({
+        id: c.id,
+        damage: c.damage,
+        ours: `exit ${r.code}; ${summarise(actions)}; lost ${ours.lost.join(',') || 'none'}; moved ${ours.moved.join(',') || 'none'}; flags lost ${ours.flagsLost.length}`,
+        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}`,
+      });
+    });
+  }
+});
+
+function summarise(actions: Array<{ kind: string; outcome: string }>): string {
+  const n = new Map<string, number>();
+  for (const a of actions) n.set(`${a.kind}(${a.outcome})`, (n.get(`${a.kind}(${a.outcome})`) ?? 0) + 1);
+  return [...n].map(([k, v]) => (v > 1 ? `${k}×${v}` : k)).join(' ');
+}
+void renameSync;
