@@ -112,11 +112,13 @@ export class Base64Decoder extends Decoder {
 
   write(chunk: Uint8Array): void {
     this.reserve(chunk.length);
+    let start = 0;
+    if (this.left === 0) start = this.fastPrefix(chunk);
     const o = this.o;
     let n = this.n;
     let cp = this.codepoint;
     let left = this.left;
-    for (let i = 0; i < chunk.length; i++) {
+    for (let i = start; i < chunk.length; i++) {
       const b = B64VAL[chunk[i]!]!;
       if (b < 0) {
         if (b === -2) this.invalid = true;
@@ -151,6 +153,28 @@ export class Base64Decoder extends Decoder {
     this.n = n;
     this.codepoint = cp;
     this.left = left;
+  }
+
+  /**
+   * Clean base64 (alphabet, CR, LF only) in whole quanta decodes identically with Node's native
+   * decoder, which skips line breaks; returns where the byte-wise loop must take over (at the
+   * first '=', other byte, or the start of a trailing partial quantum).
+   */
+  private fastPrefix(chunk: Uint8Array): number {
+    let chars = 0;
+    let lastQuantumEnd = 0;
+    let i = 0;
+    for (; i < chunk.length; i++) {
+      const b = B64VAL[chunk[i]!]!;
+      if (b >= 0 && b < 64) {
+        if (++chars % 4 === 0) lastQuantumEnd = i + 1;
+      } else if (!(chunk[i] === 0x0d || chunk[i] === 0x0a)) break;
+    }
+    if (lastQuantumEnd < 256) return 0; // not worth it
+    const decoded = Buffer.from(Buffer.from(chunk.buffer, chunk.byteOffset, lastQuantumEnd).toString('latin1'), 'base64');
+    this.o.set(decoded, this.n);
+    this.n += decoded.length;
+    return lastQuantumEnd;
   }
 
   flush(): void {}

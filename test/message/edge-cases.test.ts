@@ -184,3 +184,36 @@ describe('address lists', () => {
     expect(text(items('From: J\u00c3\u00b6rg <j@x.de>\r\n\r\n').FROM)).toBe(`"J${FFFD}${FFFD}rg" <j@x.de>`);
   });
 });
+
+describe('decoders are independent of how the content is chunked', () => {
+  let seed = 99;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const sample = (kind: number) => {
+    let s = '';
+    const len = 200 + rnd(3000);
+    for (let i = 0; i < len; i++) {
+      const r = rnd(100);
+      if (kind === 0) s += r < 2 ? '\r\n' : r < 3 ? '=' : r < 4 ? '*' : alphabet[rnd(64)];
+      else s += r < 3 ? '\r\n' : r < 6 ? '=' + 'A3f='[rnd(4)] : r < 8 ? ' ' : String.fromCharCode(32 + rnd(95));
+    }
+    return Buffer.from(s, 'latin1');
+  };
+
+  for (const [name, enc] of [['base64', ENCODING.BASE64], ['quoted-printable', ENCODING.QP]] as const) {
+    it(`${name}: one chunk, 1-byte chunks and odd-sized chunks hash the same`, () => {
+      for (let t = 0; t < 60; t++) {
+        const data = sample(enc === ENCODING.BASE64 ? 0 : 1);
+        const whole = new ContentHasher(enc);
+        whole.update(data);
+        const bytes = new ContentHasher(enc);
+        for (let i = 0; i < data.length; i++) bytes.update(data.subarray(i, i + 1));
+        const odd = new ContentHasher(enc);
+        for (let i = 0; i < data.length; i += 300 + (i % 7)) odd.update(data.subarray(i, i + 300 + (i % 7)));
+        const [a, b, c] = [whole.digest()!, bytes.digest()!, odd.digest()!];
+        expect(b).toEqual(a);
+        expect(c).toEqual(a);
+      }
+    });
+  }
+});
