@@ -194,7 +194,8 @@ describe('decoders are independent of how the content is chunked', () => {
     const len = 200 + rnd(3000);
     for (let i = 0; i < len; i++) {
       const r = rnd(100);
-      if (kind === 0) s += r < 2 ? '\r\n' : r < 3 ? '=' : r < 4 ? '*' : alphabet[rnd(64)];
+      // base64: long clean runs (the native fast path) broken by rare '=' and invalid bytes
+      if (kind === 0) s += r < 2 ? '\r\n' : r < 3 && rnd(8) === 0 ? '=' : r < 4 && rnd(8) === 0 ? '*' : alphabet[rnd(64)];
       else s += r < 3 ? '\r\n' : r < 6 ? '=' + 'A3f='[rnd(4)] : r < 8 ? ' ' : String.fromCharCode(32 + rnd(95));
     }
     return Buffer.from(s, 'latin1');
