@@ -1,0 +1,89 @@
+// Writes a mailbox dump as sync_client's lines: `APPLY MESSAGE (…)` with the message files (at
+// most 1024 per line, as update_mailbox_once splits them), then `APPLY MAILBOX %(…)`, each ended
+// by CRLF. Files stream from disk in chunks; each is first checked the way Cyrus's printfile
+// checks it (size, then SHA-1 = GUID) and sent as NIL when it fails, as Cyrus would.
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { NIL, file, list, writeDlist, type ByteSink, type DlistNode } from '../dlist/index.js';
+import { messagePath, type LoadedMailbox } from './load.js';
+import { FILES_PER_APPLY_MESSAGE, applyMailbox, messageUploads, syncRecords, type MessageUpload } from './mailbox.js';
+
+export interface DumpOptions {
+  /** Also write the APPLY MESSAGE lines (a complete dump). */
+  messages?: boolean;
+}
+
+/** A message file sent as NIL, and why. */
+export interface BadFile {
+  uid: number;
+  path: string;
+  reason: string;
+}
+
+export interface DumpResult {
+  records: number;
+  files: number;
+  fileBytes: number;
+  badFiles: BadFile[];
+}
+
+/** Size and SHA-1 of a file, read in chunks; a reason string when it cannot be sent. */
+function checkFile(path: string, m: MessageUpload): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return `cannot open: ${(e as NodeJS.ErrnoException).code ?? e}`;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== m.size) return `size ${size}, index says ${m.size}`;
+    const h = createHash('sha1');
+    const chunk = Buffer.allocUnsafe(1 << 16);
+    for (let pos = 0; pos < size; ) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
+      if (n <= 0) return `short read at ${pos}`;
+      h.update(chunk.subarray(0, n));
+      pos += n;
+    }
+    const got = h.digest('hex');
+    return got === m.guid ? undefined : `SHA-1 ${got}, GUID ${m.guid}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const text = (sink: ByteSink, s: string) => sink.write(Buffer.from(s, 'latin1'));
+
+/**
+ * Writes one mailbox. Whether sync_client would send it at all is the caller's check
+ * (`syncRefusal`); files that fail their check are sent as NIL and listed in the result.
+ */
+export function writeMailboxDump(sink: ByteSink, m: LoadedMailbox, opts: DumpOptions = {}): DumpResult {
+  const result: DumpResult = { records: 0, files: 0, fileBytes: 0, badFiles: [] };
+  if (opts.messages) {
+    const uploads = messageUploads(m.content.records);
+    for (let i = 0; i < uploads.length; i += FILES_PER_APPLY_MESSAGE) {
+      const items: DlistNode[] = uploads.slice(i, i + FILES_PER_APPLY_MESSAGE).map((u) => {
+        const path = messagePath(m.target, u);
+        const bad = checkFile(path, u);
+        if (bad) {
+          result.badFiles.push({ uid: u.uid, path, reason: bad });
+          return NIL;
+        }
+        result.files++;
+        result.fileBytes += u.size;
+        return file(m.id.partition, u.guid, u.size, { kind: 'path', path });
+      });
+      text(sink, 'APPLY ');
+      writeDlist(sink, list(...items), { key: 'MESSAGE', verifyFiles: false });
+      text(sink, '\r\n');
+    }
+  }
+  const kl = applyMailbox(m.id, m.content);
+  result.records = syncRecords(m.content.records).length;
+  text(sink, 'APPLY ');
+  writeDlist(sink, kl, { key: 'MAILBOX' });
+  text(sink, '\r\n');
+  return result;
+}
