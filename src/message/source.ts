@@ -103,6 +103,12 @@ export class FileSource implements ByteSource {
 
   *chunks(start: number, end: number): Generator<Buffer> {
     end = Math.min(end, this.size);
+    if (start >= this.winStart && end <= this.winStart + this.winLen) {
+      // Already in the window (always, for a message smaller than the window): no second read.
+      // Callers consume each chunk before asking the source for anything else.
+      if (end > start) yield this.win.subarray(start - this.winStart, end - this.winStart);
+      return;
+    }
     const buf = Buffer.allocUnsafe(Math.min(this.windowSize, Math.max(0, end - start)) || 1);
     let p = start;
     while (p < end) {
