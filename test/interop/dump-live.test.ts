@@ -1,0 +1,169 @@
+// The oracle for `cyrus-fsck dump`: a real Cyrus 3.6.1 sync_client pushes every mailbox of a
+// populated master (flags, dozens of keywords, expunged records, a \Deleted one, per-message
+// shared and private annotations with 8-bit and quoted values, mailbox annotations, a quota
+// root, a shared-seen mailbox, a message copied between folders) to an empty replica through a
+// recording relay. Our dump of each mailbox, made afterwards from the master's files, must equal
+// what sync_client sent for it byte for byte: the APPLY MAILBOX line, and the APPLY MESSAGE
+// lines once the files sync_client had already uploaded in the same session are left out
+// (it sends each GUID once per session). Every captured line also parses and prints back to
+// the same bytes. In --path mode the only differences are the fields only mailboxes.db and
+// annotations.db hold (FOLDERMODSEQ, mailbox ANNOTATIONS).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import {
+  DlistStreamParser,
+  asList,
+  getChild,
+  list,
+  printLine,
+  toAtom,
+  type DFile,
+  type DKvList,
+  type DlistNode,
+} from '../../src/dlist/index.js';
+import { describeInterop } from '../harness/env.js';
+import { CyrusInstance } from '../harness/instance.js';
+import { populate, type Population } from '../harness/populate.js';
+import { clientBytes, startSyncRelay, type SyncRelay } from '../harness/sync-relay.js';
+import { listMailboxes, mbpath, syncClient } from '../harness/tools.js';
+
+type Line = DlistNode[];
+
+/** Parses one direction of a session in 97-byte chunks (tokens and literals straddle chunks). */
+function parseLines(bytes: Buffer): Line[] {
+  const p = new DlistStreamParser();
+  const out: Line[] = [];
+  for (let i = 0; i < bytes.length; i += 97) out.push(...p.feed(bytes.subarray(i, i + 97)));
+  out.push(...p.end());
+  return out;
+}
+
+/** Cyrus prints the command words raw and the rest as dlists. */
+const print = (l: Line) => printLine([toAtom(l[0])!, ...l.slice(1)]);
+const isApply = (l: Line, what: string) => toAtom(l[0]) === 'APPLY' && toAtom(l[1]) === what;
+const nameOf = (l: Line) => toAtom(getChild(l[2], 'MBOXNAME'));
+const filesOf = (l: Line) => asList(l[2])!.items as DFile[];
+
+async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
+  const err: string[] = [];
+  const w = process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(['node', 'cyrus-fsck', ...args]), stderr: err.join('') };
+  } finally {
+    process.stderr.write = w;
+  }
+}
+
+/** What sync_client sent for one mailbox: its APPLY MAILBOX line and the APPLY MESSAGE lines before it. */
+interface Sent {
+  mailbox: Line;
+  messages: Line[];
+  /** GUIDs uploaded earlier in the same session. */
+  uploadedBefore: Set<string>;
+}
+
+describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty replica', () => {
+  let master: CyrusInstance;
+  let replica: CyrusInstance;
+  let relay: SyncRelay;
+  let pop: Population;
+  let mailboxes: string[];
+  const sent = new Map<string, Sent>();
+  const out = mkdtempSync(join(tmpdir(), 'cyrus-fsck-dump-'));
+
+  beforeAll(async () => {
+    replica = await CyrusInstance.start({ name: 'dpr', syncServer: true });
+    relay = await startSyncRelay(replica.ports.sync!);
+    master = await CyrusInstance.start({ name: 'dpm', syncTo: replica, conf: { sync_port: String(relay.port) } });
+    pop = await populate(master, { seed: 11, users: ['alice', 'bob'], messages: 10, keywords: 24 });
+    await master.withImap(undefined, async (c) => {
+      await c.ok('SETQUOTA', 'user.bob', '(STORAGE 100000)');
+      // Shared seen (OPTIONS S) and a shared mailbox annotation on a user's folder.
+      await c.setMetadata('user.bob.Work', '/shared/vendor/cmu/cyrus-imapd/sharedseen', 'true');
+      await c.setMetadata('user.alice.Work', '/shared/comment', 'said "hi" 100%');
+    });
+    await master.withImap('alice', async (c) => {
+      await c.select('INBOX');
+      // The same message in two folders: the second folder's upload leaves it out.
+      await c.ok('UID', 'COPY', '1:2', 'INBOX.Archive');
+      await c.setMetadata('INBOX', '/shared/comment', 'ünïcode inbox');
+    });
+    mailboxes = await listMailboxes(master);
+    for (const u of pop.users) await syncClient(master, { users: [u] });
+    await syncClient(master, { mailboxes: mailboxes.filter((m) => !m.startsWith('user.')) });
+
+    for (const cap of relay.captures) {
+      const uploaded = new Set<string>();
+      let pending: Line[] = [];
+      for (const l of parseLines(clientBytes(cap))) {
+        if (isApply(l, 'MESSAGE')) pending.push(l);
+        if (!isApply(l, 'MAILBOX')) continue;
+        sent.set(nameOf(l)!, { mailbox: l, messages: pending, uploadedBefore: new Set(uploaded) });
+        for (const m of pending) for (const f of filesOf(m)) uploaded.add(f.guid);
+        pending = [];
+      }
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await master?.stop();
+    await replica?.stop();
+    await relay?.close();
+  });
+
+  it('sync_client sent an APPLY MAILBOX for every mailbox with records, expunges and annotations', () => {
+    const email = mailboxes.filter((m) => sent.has(m));
+    expect(email.length).toBeGreaterThanOrEqual(pop.mailboxes.length);
+    const all = [...sent.values()].map((s) => print(s.mailbox).toString('latin1')).join('');
+    const needles = ['\\Expunged', '\\Deleted', 'QUOTAROOT user.bob', 'OPTIONS PS', '/vendor/cmu/cyrus-imapd/savedate', 'USERID alice MODSEQ 0 VALUE "inbox of alice"', 'VALUE {'];
+    expect(needles.filter((n) => !all.includes(n))).toEqual([]);
+  });
+
+  it('every captured line parses and prints back to the bytes sync_client sent', () => {
+    for (const cap of relay.captures) {
+      const bytes = clientBytes(cap);
+      expect(Buffer.concat(parseLines(bytes).map(print)).equals(bytes)).toBe(true);
+    }
+  });
+
+  it('our APPLY MAILBOX and APPLY MESSAGE lines equal sync_client\'s, byte for byte', async () => {
+    let compared = 0;
+    let leftOut = 0;
+    for (const [name, s] of sent) {
+      const file = join(out, `${name}.dlist`);
+      const r = await cli('dump', '-C', master.conf, name, '--messages', '-o', file);
+      expect({ name, code: r.code, stderr: r.stderr }).toEqual({ name, code: 0, stderr: '' });
+      const ours = parseLines(readFileSync(file));
+      const mailbox = ours.at(-1)!;
+      expect(isApply(mailbox, 'MAILBOX')).toBe(true);
+      expect(print(mailbox).toString('latin1')).toBe(print(s.mailbox).toString('latin1'));
+
+      // Our files, less those sync_client had sent for an earlier folder, in lines of ≤ 1024.
+      const all = ours.slice(0, -1).flatMap(filesOf);
+      const files = all.filter((f) => !s.uploadedBefore.has(f.guid));
+      leftOut += all.length - files.length;
+      const expected = files.length ? [[...ours[0]!.slice(0, 2), list(...files)]] : [];
+      expect(Buffer.concat(expected.map(print)).equals(Buffer.concat(s.messages.map(print)))).toBe(true);
+      compared++;
+    }
+    expect(compared).toBe(sent.size);
+    expect(leftOut).toBeGreaterThan(0); // the message copied to INBOX.Archive went up once
+  });
+
+  it('--path (no mailboxes.db, no annotations.db): the same line without FOLDERMODSEQ and mailbox ANNOTATIONS', async () => {
+    for (const name of ['user.alice', 'user.alice.Work', 'user.bob']) {
+      const file = join(out, `${name}.path.dlist`);
+      const r = await cli('dump', '--path', await mbpath(master, name), '-p', 'default', '-o', file);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('FOLDERMODSEQ');
+      const [ours] = parseLines(readFileSync(file));
+      const theirs = sent.get(name)!.mailbox[2] as DKvList;
+      const without = (kl: DKvList, keys: string[]) => ({ ...kl, items: kl.items.filter((it) => !keys.includes(it.key)) });
+      expect(print(ours!).toString('latin1')).toBe(printLine(['APPLY', 'MAILBOX', without(theirs, ['FOLDERMODSEQ', 'ANNOTATIONS'])]).toString('latin1'));
+    }
+  });
+});
