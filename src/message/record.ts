@@ -11,8 +11,12 @@ export interface ExpectedRecordFields {
   /** File length (3.x `size`). */
   size: number;
   headerSize: number;
-  /** Root content lines (in v6–v14 records; in v15+ only inside SECTION). */
+  /** Root content lines: 2.x stored them at offset 52 of v6–v14 records (3.x writes 0 there);
+   *  Cyrus 3.x keeps them only in the SECTION item. */
   contentLines: number;
+  /** header_size + content_size of the root: what 2.4 stored as `size` (differs from the file
+   *  length only when a NUL cuts the header block short). */
+  parsedSize: number;
   /** From the Date: header, 32-bit as stored; 0 = Cyrus would fall back to internaldate. */
   sentdate: number;
   gmtime: number;
@@ -43,6 +47,7 @@ export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = 
       size: parsed.size,
       headerSize: root.headerSize,
       contentLines: root.contentLines,
+      parsedSize: root.headerSize + root.contentSize,
       sentdate: toIndexTime(dates.sentdate),
       gmtime: toIndexTime(dates.gmtime),
       guid: parsed.guid.toString('hex'),

@@ -25,6 +25,7 @@ describe('worked example 1: a simple message', () => {
       size: 304,
       headerSize: 249,
       contentLines: 1,
+      parsedSize: 304,
       sentdate: 760579200,
       gmtime: 760686745,
       guid: '8f39b089c82d643d96661ef863b5699998b8b6c3',
