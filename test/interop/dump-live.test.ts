@@ -6,7 +6,7 @@
 // what sync_client sent for it byte for byte: the APPLY MAILBOX line, and the APPLY MESSAGE
 // lines once the files sync_client had already uploaded in the same session are left out
 // (it sends each GUID once per session). Every captured line also parses and prints back to
-// the same bytes. In --path mode the only differences are the fields only mailboxes.db and
+// the same bytes. Some folders are rewritten to index versions 12, 14 and 15 first. In --path mode the only differences are the fields only mailboxes.db and
 // annotations.db hold (FOLDERMODSEQ, mailbox ANNOTATIONS).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ import { describeInterop } from '../harness/env.js';
 import { CyrusInstance } from '../harness/instance.js';
 import { populate, type Population } from '../harness/populate.js';
 import { clientBytes, startSyncRelay, type SyncRelay } from '../harness/sync-relay.js';
-import { listMailboxes, mbpath, syncClient } from '../harness/tools.js';
+import { listMailboxes, mbpath, reconstructVersion, syncClient } from '../harness/tools.js';
 
 type Line = DlistNode[];
 
@@ -92,6 +92,10 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
       await c.ok('UID', 'COPY', '1:2', 'INBOX.Archive');
       await c.setMetadata('INBOX', '/shared/comment', 'ünïcode inbox');
     });
+    // Older index versions: no savedate (< 15), createdmodseq (< 16), SYNC_CRC_ANNOT (< 13).
+    await reconstructVersion(master, 'user.bob.Archive', 12);
+    await reconstructVersion(master, 'user.bob.Archive.2023', 14);
+    await reconstructVersion(master, 'user.alice.Archive.2023', 15);
     mailboxes = await listMailboxes(master);
     for (const u of pop.users) await syncClient(master, { users: [u] });
     await syncClient(master, { mailboxes: mailboxes.filter((m) => !m.startsWith('user.')) });
@@ -121,6 +125,9 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
     const all = [...sent.values()].map((s) => print(s.mailbox).toString('latin1')).join('');
     const needles = ['\\Expunged', '\\Deleted', 'QUOTAROOT user.bob', 'OPTIONS PS', '/vendor/cmu/cyrus-imapd/savedate', 'USERID alice MODSEQ 0 VALUE "inbox of alice"', 'VALUE {'];
     expect(needles.filter((n) => !all.includes(n))).toEqual([]);
+    const v12 = print(sent.get('user.bob.Archive')!.mailbox).toString('latin1');
+    expect(v12).toContain('SYNC_CRC_ANNOT 0 ');
+    expect(v12).not.toContain('savedate');
   });
 
   it('every captured line parses and prints back to the bytes sync_client sent', () => {
