@@ -6,11 +6,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeInterop } from '../harness/env.js';
-import { CyrusInstance, cyrusIds } from '../harness/instance.js';
+import { CyrusInstance, cyrusIds, PASSWORD } from '../harness/instance.js';
 import { generateMessage, lfOnly, Rng } from '../harness/mime.js';
 import { mutate, populate, type Population } from '../harness/populate.js';
 import { sexpString } from '../harness/imap.js';
-import { compareReplica, imapView, mailboxSyncCrcs, mbexamine, mbpath, syncAll } from '../harness/tools.js';
+import { compareReplica, ctlMboxlistDump, imapView, mailboxSyncCrcs, mbexamine, mbpath, syncAll } from '../harness/tools.js';
 
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
@@ -82,6 +82,21 @@ describeInterop('harness: a private Cyrus 3.6 instance', () => {
     expect(ex.records.map((r) => ({ uid: r.uid, size: r.size, internaldate: r.internaldate, sha1: r.guid, modseq: r.modseq }))).toEqual(
       view.messages.map((m) => ({ uid: m.uid, size: m.size, internaldate: m.internaldate, sha1: m.sha1, modseq: m.modseq })),
     );
+  });
+
+  it('logs in with LOGIN as the user, and deletes a mailbox into DELETED.* (delayed delete)', async () => {
+    const { ImapClient } = await import('../harness/imap.js');
+    const c = await ImapClient.connect(inst.ports.imap);
+    await c.login('carol', PASSWORD);
+    await c.create('INBOX.Trash');
+    await c.setMetadata('INBOX.Trash', '/private/comment', 'to be deleted');
+    expect((await c.list('*')).map((m) => m.name)).toContain('INBOX.Trash');
+    await c.delete('INBOX.Trash');
+    await c.logout();
+    const db = await ctlMboxlistDump(inst);
+    expect(Object.keys(db).some((n) => /^DELETED\.user\.carol\.Trash\.[0-9A-F]+$/.test(n))).toBe(true);
+    // 3.6 keeps the old name as a tombstone (type letter d), as in the seen fixture.
+    expect(db['user.carol.Trash']?.mbtype).toContain('d');
   });
 
   it('captures the syslog lines of the tools it runs', async () => {
