@@ -245,3 +245,47 @@ export function craftedMessages(): Crafted[] {
   out.push({ label: '2 MB single header line', bytes: Buffer.concat([b('Subject: '), Buffer.alloc(2_000_000, 0x61), b('\r\n\r\nbody')]) });
   return out;
 }
+
+/** A seeded generator (LCG) so fuzz cases are reproducible from their seed. */
+export class Lcg {
+  constructor(private s: number) {}
+  next(n: number): number {
+    this.s = (Math.imul(this.s, 1103515245) + 12345) >>> 0;
+    return (this.s >>> 8) % n;
+  }
+}
+
+const SPLICES = [
+  '\r\n--', '--', '\r\n\r\n', '\n', '\r', '\0', '=?utf-8?q?=C3=A9?=', '=?', '?=', '"', '(', ')', '<', '>', '@', ',', ';', ':',
+  '\r\n ', 'Content-Type: multipart/mixed; boundary=x\r\n', 'Content-Type: message/rfc822\r\n', '\r\n--x\r\n', '\r\n--x--\r\n',
+  'Content-Transfer-Encoding: base64\r\n', 'Content-Transfer-Encoding: quoted-printable\r\n', 'charset=', '=\r\n', '=3D', '\u00e9',
+];
+
+/**
+ * Damaged variants of real messages: bytes flipped, cut, duplicated, and MIME-significant
+ * fragments spliced in where headers and boundaries live.
+ */
+export function mutate(src: Buffer, rng: Lcg): Buffer {
+  let b = Buffer.from(src);
+  const edits = 1 + rng.next(4);
+  for (let e = 0; e < edits; e++) {
+    const at = b.length ? rng.next(b.length) : 0;
+    switch (rng.next(5)) {
+      case 0: // flip a byte
+        if (b.length) b[at] = rng.next(256);
+        break;
+      case 1: // cut the tail
+        b = b.subarray(0, Math.max(1, at));
+        break;
+      case 2: // delete a run
+        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + rng.next(40)))]);
+        break;
+      case 3: // duplicate a run
+        b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + rng.next(200)), b.subarray(at)]);
+        break;
+      default: // splice in a MIME-significant fragment
+        b = Buffer.concat([b.subarray(0, at), Buffer.from(SPLICES[rng.next(SPLICES.length)]!, 'latin1'), b.subarray(at)]);
+    }
+  }
+  return b.length ? b : Buffer.from('x');
+}

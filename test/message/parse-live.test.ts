@@ -3,14 +3,15 @@
 // record field and cache item we derive must equal what Cyrus wrote. Also with non-default
 // imapd.conf settings and with other process time zones. Prints match rates and the labels of
 // any differing message.
-import { chownSync, openSync, closeSync, writeSync, utimesSync, writeFileSync } from 'node:fs';
+import { chownSync, openSync, closeSync, readdirSync, readFileSync, writeSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CYRUS_BIN, describeInterop } from '../harness/env.js';
 import { CyrusInstance, cyrusIds, runProcess } from '../harness/instance.js';
 import { mbpath } from '../harness/tools.js';
 import type { ParseOptions } from '../../src/message/options.js';
-import { craftedMessages, type Crafted } from './crafted.js';
+import { craftedMessages, Lcg, mutate, type Crafted } from './crafted.js';
+import { fixture } from '../helpers/fixtures.js';
 import { compareMailbox, explainDiff, formatRates, KEYS } from './oracle.js';
 
 /** Shapes too big to keep in memory as a list: written straight to disk. */
@@ -31,11 +32,11 @@ function writeHostile(path: string, kind: 'headers-30mb' | 'nested-10000'): void
 
 const HOSTILE = ['headers-30mb', 'nested-10000'] as const;
 
-async function indexWithCyrus(inst: CyrusInstance, mailbox: string, messages: Crafted[], tz = 'UTC'): Promise<string> {
+async function indexWithCyrus(inst: CyrusInstance, mailbox: string, messages: Crafted[], tz = 'UTC', hostile = true): Promise<string> {
   await inst.withImap(undefined, (c) => c.create(mailbox));
   const dir = await mbpath(inst, mailbox);
   const { uid, gid } = cyrusIds();
-  const files = [...messages.map((m) => m.bytes), ...HOSTILE];
+  const files = [...messages.map((m) => m.bytes), ...(hostile ? HOSTILE : [])];
   files.forEach((m, i) => {
     const p = join(dir, `${i + 1}.`);
     if (Buffer.isBuffer(m)) writeFileSync(p, m);
@@ -52,7 +53,7 @@ async function indexWithCyrus(inst: CyrusInstance, mailbox: string, messages: Cr
   return dir;
 }
 
-function expectSame(name: string, dir: string, crafted: Crafted[], options: ParseOptions): void {
+function expectSame(name: string, dir: string, crafted: Crafted[], options: ParseOptions, hostile = true): void {
   const res = compareMailbox(dir, options);
   console.log(formatRates(name, res));
   const label = (uid: number) => `${uid}: ${crafted[uid - 1]?.label ?? HOSTILE[uid - 1 - crafted.length]}`;
@@ -62,7 +63,7 @@ function expectSame(name: string, dir: string, crafted: Crafted[], options: Pars
   if (process.env.CYRUS_FSCK_DEBUG) {
     for (const uid of res.diffs.ALL) for (const line of explainDiff(dir, uid, options)) console.log(`${label(uid)} ${line}`);
   }
-  expect(res.total).toBe(crafted.length + HOSTILE.length);
+  expect(res.total).toBe(crafted.length + (hostile ? HOSTILE.length : 0));
   expect(res.diffs.ALL.map(label)).toEqual([]);
 }
 
@@ -99,10 +100,25 @@ describeInterop('message parsing against live Cyrus 3.6.1 reconstruct', () => {
     });
   }, 900_000);
 
+  it('400 damaged variants of corpus messages (seeded fuzz)', async () => {
+    const src = join(fixture('corpus-indexed'), 'corpus-indexed', 'mailbox');
+    const files = readdirSync(src).filter((f) => /^\d+\.$/.test(f)).sort();
+    const rng = new Lcg(4711);
+    const fuzzed: Crafted[] = [];
+    while (fuzzed.length < 400) {
+      const f = files[rng.next(files.length)]!;
+      const bytes = readFileSync(join(src, f));
+      if (bytes.length > 200_000) continue;
+      fuzzed.push({ label: `fuzz of ${f} #${fuzzed.length}`, bytes: mutate(bytes, rng) });
+    }
+    const dir = await indexWithCyrus(inst, 'user.fuzz', fuzzed, 'UTC', false);
+    expectSame('fuzzed corpus (live reconstruct)', dir, fuzzed, { timeZone: 'UTC' }, false);
+  }, 900_000);
+
   for (const tz of ['America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe']) {
     it(`sentdate with the Cyrus process in ${tz}`, async () => {
-      const dir = await indexWithCyrus(inst, `user.tz${tz.replace(/\W/g, '')}`, dates, tz);
-      expectSame(`dates (TZ=${tz})`, dir, dates, { timeZone: tz });
+      const dir = await indexWithCyrus(inst, `user.tz${tz.replace(/\W/g, '')}`, dates, tz, false);
+      expectSame(`dates (TZ=${tz})`, dir, dates, { timeZone: tz }, false);
     }, 900_000);
   }
 });

@@ -1,0 +1,33 @@
+// Seeded damage to real messages (crafted.ts mutate): the parser returns a record or a typed
+// error for every variant, never an uncaught exception, and in bounded time.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectedCacheRecord } from '../../src/message/record.js';
+import { MessageParseError } from '../../src/message/parse.js';
+import { fixture } from '../helpers/fixtures.js';
+import { Lcg, mutate } from './crafted.js';
+
+describe('fuzzed real messages', () => {
+  it('3,000 damaged variants of corpus messages: a record or MessageParseError each', () => {
+    const dir = join(fixture('corpus-indexed'), 'corpus-indexed', 'mailbox');
+    const files = readdirSync(dir).filter((f) => /^\d+\.$/.test(f)).sort();
+    const rng = new Lcg(20261128);
+    const t0 = Date.now();
+    let records = 0;
+    for (let i = 0; i < 3000; i++) {
+      const src = readFileSync(join(dir, files[rng.next(files.length)]!));
+      if (src.length > 200_000) continue;
+      const m = mutate(src, rng);
+      try {
+        const r = expectedCacheRecord(m);
+        expect(r.record.size).toBe(m.length);
+        records++;
+      } catch (e) {
+        expect(e, `variant ${i}`).toBeInstanceOf(MessageParseError);
+      }
+    }
+    expect(records).toBeGreaterThan(2500);
+    expect(Date.now() - t0).toBeLessThan(120_000);
+  }, 180_000);
+});
