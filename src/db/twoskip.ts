@@ -98,18 +98,26 @@ export function decodeTwoskipHeader(buf: Buffer, file?: string): TwoskipHeader {
 
 export const twoskipHeaderCrcOk = (buf: Buffer) => crc32(buf.subarray(0, 60)) === buf.readUInt32BE(60);
 
+/** Why a record cannot be decoded (the non-throwing form, for scans that expect failures). */
+export interface TwoskipRecordFault {
+  code: 'TRUNCATED' | 'BAD_VALUE';
+  message: string;
+}
+
 /**
  * Decodes the record at `offset` (Cyrus read_onerecord): bounds against the whole buffer, level
- * ≤ 31. Does not check CRCs (twoskipHeadCrcOk / twoskipTailCrcOk do).
+ * ≤ 31. Does not check CRCs (twoskipHeadCrcOk / twoskipTailCrcOk do). Returns a fault instead of
+ * throwing: linear scans over damaged files meet thousands of them.
  */
-export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string, options: { anyOffset?: boolean } = {}): TwoskipRecordHead {
+export function probeTwoskipRecord(buf: Buffer, offset: number, options: { anyOffset?: boolean } = {}): TwoskipRecordHead | TwoskipRecordFault {
+  const where = () => `record at ${hex(offset)}`;
   // Cyrus itself reads wherever a pointer says; `anyOffset` does too (to replay Cyrus exactly)
   if (!options.anyOffset && (offset % 8 !== 0 || offset < TWOSKIP_DUMMY_OFFSET))
-    throw new FormatError('BAD_VALUE', `record offset ${hex(offset)} is not 8-aligned past the header`, offset, file);
-  if (offset + 24 > buf.length) throw new FormatError('TRUNCATED', `record at ${hex(offset)} past end of file`, offset, file);
+    return { code: 'BAD_VALUE', message: `record offset ${hex(offset)} is not 8-aligned past the header` };
+  if (offset < 0 || offset + 24 > buf.length) return { code: 'TRUNCATED', message: `${where()} past end of file` };
   const type = buf[offset]!;
   const level = buf[offset + 1]!;
-  if (level > TWOSKIP_MAXLEVEL) throw new FormatError('BAD_VALUE', `record level ${level} > 31`, offset, file);
+  if (level > TWOSKIP_MAXLEVEL) return { code: 'BAD_VALUE', message: `${where()}: level ${level} > 31` };
   let keyLength = buf.readUInt16BE(offset + 2);
   let valueLength = buf.readUInt32BE(offset + 4);
   let at = offset + 8;
@@ -118,13 +126,11 @@ export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string, 
     at += 8;
   }
   if (valueLength === 0xffffffff) {
-    if (at + 8 > buf.length) throw new FormatError('TRUNCATED', `record at ${hex(offset)} past end of file`, offset, file);
     valueLength = u64(buf, at);
     at += 8;
   }
   const length = at - offset + 8 * (level + 1) + 8 + roundup8(keyLength + valueLength);
-  if (offset + length > buf.length)
-    throw new FormatError('TRUNCATED', `record at ${hex(offset)} (${length} bytes) runs past end of file`, offset, file);
+  if (offset + length > buf.length) return { code: 'TRUNCATED', message: `${where()} (${length} bytes) runs past end of file` };
   const pointers: number[] = [];
   for (let i = 0; i <= level; i++, at += 8) pointers.push(u64(buf, at));
   const keyOffset = at + 8;
@@ -141,6 +147,15 @@ export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string, 
     valueOffset: keyOffset + keyLength,
     length,
   };
+}
+
+export const isTwoskipFault = (r: TwoskipRecordHead | TwoskipRecordFault): r is TwoskipRecordFault => 'code' in r;
+
+/** probeTwoskipRecord that throws a FormatError (naming `file` and the offset) on a fault. */
+export function decodeTwoskipRecord(buf: Buffer, offset: number, file?: string, options: { anyOffset?: boolean } = {}): TwoskipRecordHead {
+  const r = probeTwoskipRecord(buf, offset, options);
+  if (isTwoskipFault(r)) throw new FormatError(r.code, r.message, offset, file);
+  return r;
 }
 
 export const twoskipHeadCrcOk = (buf: Buffer, r: TwoskipRecordHead) =>
@@ -160,7 +175,13 @@ export function twoskipNext(r: TwoskipRecordHead, level: number, end: number): n
   return a > b ? a : b;
 }
 
-const isBlank = (buf: Buffer, at: number) => at + 8 <= buf.length && buf.subarray(at, at + 8).equals(TWOSKIP_BLANK);
+/** A BLANK filler block at `at` (compared byte by byte: scans call this at every offset). */
+export function isTwoskipBlank(buf: Buffer, at: number): boolean {
+  if (at < 0 || at + 8 > buf.length) return false;
+  for (let i = 0; i < 8; i++) if (buf[at + i] !== TWOSKIP_BLANK[i]) return false;
+  return true;
+}
+const isBlank = isTwoskipBlank;
 
 /**
  * The committed contents of a twoskip file, exactly as Cyrus's recovery1 would leave them: walk
@@ -271,15 +292,13 @@ export function checkTwoskip(buf: Buffer, options: { order?: KeyOrder; maxProble
 
   // Decode with CRC problems reported, not thrown.
   const tryRead = (at: number): TwoskipRecordHead | null => {
-    try {
-      const r = decodeTwoskipRecord(buf, at);
-      if (!twoskipHeadCrcOk(buf, r)) add('HEAD_CRC', at, `head CRC mismatch in ${twoskipTypeName(r.type)} at ${hex(at)}`);
-      return r;
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      add('BAD_RECORD', at, e.message);
+    const r = probeTwoskipRecord(buf, at);
+    if (isTwoskipFault(r)) {
+      add('BAD_RECORD', at, r.message);
       return null;
     }
+    if (!twoskipHeadCrcOk(buf, r)) add('HEAD_CRC', at, `head CRC mismatch in ${twoskipTypeName(r.type)} at ${hex(at)}`);
+    return r;
   };
   const tailChecked = new Set<number>();
   const checkTail = (r: TwoskipRecordHead) => {
