@@ -427,6 +427,13 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
       act({ kind: 'unparseable-file', outcome: 'left', uid: f.uid, file: f.path, message: 'message file with no record does not parse: left as is' });
     } else (f.uid > lastUid ? above : reuse).push(f);
   }
+  for (const name of facts.odd) {
+    const file = `${raw.files.dir}/${name}`;
+    if (o.removeOdd) {
+      fileOpsLater.push({ op: 'to-backup', from: file, name });
+      act({ kind: 'odd-file', outcome: 'fixed', file, message: 'odd file (not a message, not Cyrus metadata): moved into the backup (--remove-odd)' });
+    } else act({ kind: 'odd-file', outcome: 'left', severity: 'info', file, message: 'odd file (not a message, not Cyrus metadata): left in place (--remove-odd moves it into the backup)' });
+  }
   const appended: Work[] = [];
   const addFile = (f: (typeof unindexed)[number], uid: number, from?: IndexRecord) => {
     const p = parsed.get(f.uid)!;

@@ -8,11 +8,12 @@ import { replaceFile, renameSynced } from './atomic.js';
 import { createBackup, findBackups, hintsFromBackups, readManifest, writeManifest, type BackupInput } from './backup.js';
 import { LockAborted, MailboxLocks, type LockWait } from './locks.js';
 import { decodeState, makePlan, needsParse, type Plan, type RepairOptions } from './plan.js';
-import { parseFiles, readFolder, readRaw } from './state.js';
+import { parseFiles, readFolder, readRaw, type FolderFacts, type RawMailbox } from './state.js';
+import { scanFolder } from '../check/scan-folder.js';
 import { logMailbox } from './synclog.js';
 import type { RepairTarget } from './target.js';
 import { existsSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 
 export interface RepairRun {
   dryRun: boolean;
@@ -35,7 +36,13 @@ export interface MailboxRepair {
   lockTimeout?: boolean;
 }
 
-async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters<typeof readRaw>[2]): Promise<{ plan: Plan; raw: Awaited<ReturnType<typeof readRaw>> }> {
+interface Planned {
+  plan: Plan;
+  raw: RawMailbox;
+  facts: FolderFacts;
+}
+
+async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters<typeof readRaw>[2]): Promise<Planned> {
   const now = Math.floor(Date.now() / 1000);
   const raw = await readRaw(t.name, t.files, lockedIndex);
   raw.mboxlist = { uidvalidity: t.uidvalidity, uniqueid: t.uniqueid ?? null };
@@ -43,11 +50,33 @@ async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters
   const d = decodeState(raw, now);
   const parsed = parseFiles(facts, needsParse(d, facts));
   const hints = await hintsFromBackups(await findBackups(run.backupRoot, t.name, t.uniqueid));
-  return { plan: makePlan(d, facts, parsed, hints, { ...run.options, now }), raw };
+  return { plan: makePlan(d, facts, parsed, hints, { ...run.options, now }), raw, facts };
+}
+
+const sameBytes = (a?: Buffer, b?: Buffer) => (a === undefined ? b === undefined : b !== undefined && a.equals(b));
+
+/**
+ * The plan made from a first look (under a brief shared lock: files hashed and parsed while
+ * Cyrus carries on) still holds if, under the exclusive locks, the metadata bytes and the folder
+ * listing are what they were; message files never change in place in Cyrus.
+ */
+async function stillValid(pre: Planned, t: RepairTarget, locked: Parameters<typeof readRaw>[2]): Promise<boolean> {
+  const raw = await readRaw(t.name, t.files, locked);
+  if (!sameBytes(raw.index, pre.raw.index) || !sameBytes(raw.header, pre.raw.header) || !sameBytes(raw.cache, pre.raw.cache) || !sameBytes(raw.annotations, pre.raw.annotations)) return false;
+  const scan = await scanFolder(t.files.dir);
+  const before = [...pre.facts.files.keys(), ...pre.facts.unreadable.keys()].sort((a, b) => a - b);
+  if (scan.uids.length !== before.length || scan.uids.some((u, i) => u !== before[i])) return false;
+  if (scan.odd.join('/') !== pre.facts.odd.join('/')) return false;
+  for (const f of pre.facts.files.values()) {
+    const st = await stat(f.path).catch(() => undefined);
+    if (!st || st.size !== f.size) return false;
+  }
+  return true;
 }
 
 export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<MailboxRepair> {
   const res: MailboxRepair = { name: t.name, applied: false, syncLogged: [] };
+  if (t.unsupported) return { ...res, error: `not repaired: ${t.unsupported}` };
   if (run.dryRun) {
     try {
       res.plan = (await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal })).plan;
@@ -59,9 +88,11 @@ export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<Ma
   }
   let locks: MailboxLocks | undefined;
   try {
+    const pre = await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal }).catch(() => undefined);
+    if (run.lock.signal?.aborted) throw new Interrupted('interrupted before anything was written');
     locks = await MailboxLocks.acquire(t.locks, run.lock);
     await run.onStep?.('locked');
-    const { plan, raw } = await planFrom(t, run, locks.index);
+    const { plan, raw } = pre && (await stillValid(pre, t, locks.index)) ? pre : await planFrom(t, run, locks.index);
     res.plan = plan;
     if (run.lock.signal?.aborted) throw new Interrupted('interrupted before anything was written');
     if (plan.noop) return res;

@@ -19,6 +19,8 @@ export interface RepairTarget {
   files: MailboxFiles;
   locks: MailboxLockPaths;
   syncLogs: string[];
+  /** Why repair must refuse this mailbox (a layout or setting it does not handle yet). */
+  unsupported?: string;
 }
 
 export function loadConf(path: string): ImapdConf {
@@ -66,6 +68,11 @@ export function repairTarget(conf: ImapdConf, m: MailboxListing): RepairTarget {
       index: p.index,
     },
     syncLogs: syncLogPaths(conf),
+    unsupported: t.archiveDir
+      ? `archive partition in use (${t.archiveDir}): repair does not read archived message files yet`
+      : /^(1|yes|on|true)$/i.test(conf.raw('conversations') ?? '')
+        ? 'conversations: yes — modseqs come from the per-user counters file, which repair does not update yet'
+        : undefined,
   };
 }
 
