@@ -209,6 +209,11 @@ export class ImapdConf {
     return this.entries.get(key.toLowerCase())?.value;
   }
 
+  /** The value of a key exactly as spelled (Cyrus's overflow lookups are case-sensitive). */
+  rawExact(key: string): string | undefined {
+    return this.entries.get(key)?.value;
+  }
+
   /** Where a key was set: for messages that point the admin at the right line. */
   where(key: string): { file: string; line: number } | undefined {
     const e = this.entries.get(key.toLowerCase());
@@ -356,5 +361,7 @@ export class ImapdConf {
 
 function overflowDir(conf: ImapdConf, prefix: string, name: string): string | undefined {
   if ((prefix + name).length >= 80) return undefined;
-  return conf.raw(prefix + name);
+  // Keys were lower-cased when read, the lookup is not: a partition named `Big` is never found
+  // (as in Cyrus 3.6.1: mbpath -j prints no data path for it, plain mbpath crashes)
+  return conf.rawExact(prefix + name);
 }

@@ -69,6 +69,8 @@ describe('imapd.conf syntax (no Cyrus needed)', () => {
   it('applies Cyrus 3.6.1 defaults', () => {
     const c = parseImapdConf('configdirectory: /var/lib/cyrus\npartition-default: /var/spool/cyrus/mail\n');
     expect([c.configDirectory, c.partitionDir('default'), c.partitionDir('x')]).toEqual(['/var/lib/cyrus', '/var/spool/cyrus/mail', undefined]);
+    expect(parseImapdConf('configdirectory: /c\nPartition-Big: /big\n').partitionDir('big')).toBe('/big');
+    expect(parseImapdConf('configdirectory: /c\nPartition-Big: /big\n').partitionDir('Big')).toBeUndefined();
     expect([c.hashImapSpool, c.fullDirHash, c.virtDomains, c.unixHierarchySep, c.altNamespace]).toEqual([false, false, 'off', true, true]);
     expect([c.mboxlistDb, c.seenstateDb, c.annotationDb, c.subscriptionDb]).toEqual(['twoskip', 'twoskip', 'twoskip', 'flat']);
     expect([c.deleteMode, c.expungeMode, c.deletedPrefix, c.defaultDomain]).toEqual(['delayed', 'delayed', 'DELETED', 'internal']);
