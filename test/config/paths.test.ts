@@ -247,3 +247,21 @@ function listFiles(dir: string): string[] {
   }
   return out;
 }
+
+describe.skipIf(!live)('sync log paths compared with cyr_synclog', () => {
+  const scratches: Scratch[] = [];
+  afterAll(() => scratches.forEach((s) => s.cleanup()));
+
+  it.each([[''], ['sync_log_channels: "" squat\n'], ['sync_log_channels: chan1 chan2\n']])('writes where we expect with %j', (channels) => {
+    const s = scratch();
+    scratches.push(s);
+    const text = `configdirectory: ${s.dir}/conf\npartition-default: ${s.dir}/spool\nsync_log: 1\n${channels}`;
+    writeFileSync(s.conf, text);
+    const c = parseImapdConf(text, s.conf);
+    const r = spawnSync('runuser', ['-u', 'cyrus', '--', `${CYRUS_BIN}/cyr_synclog`, '-C', s.conf, '-u', 'foo']);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    const written = listFiles(`${s.dir}/conf/sync`).sort();
+    expect(written).toEqual([...syncLogPaths(c)].sort());
+    for (const f of written) expect(readFileSync(f, 'utf8')).toBe('USER foo\n');
+  });
+});
