@@ -92,7 +92,12 @@ export function dbnameToIntname(dbname: string): string {
   return (domain ? `${domain}!` : '') + parts.join('.');
 }
 
-/** imap/mboxname.c mboxname_hash: the legacy name-based directory of `intname` under `root`. */
+/**
+ * imap/mboxname.c mboxname_hash: the legacy name-based directory of `intname` under `root`.
+ * For every name 2.4.17 can produce this equals its string-based mboxname_hash (hash of the text
+ * after the first '.', dots to slashes); 3.6 differs only for names 2.4 never makes: a '!' without
+ * virtdomains, empty components, a non-canonical hex deletion time.
+ */
 export function legacyMailboxDir(conf: ImapdConf, root: string, intname: string): string {
   const mb = parseIntname(conf, intname);
   const full = conf.fullDirHash;

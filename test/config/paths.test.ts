@@ -265,3 +265,40 @@ describe.skipIf(!live)('sync log paths compared with cyr_synclog', () => {
     for (const f of written) expect(readFileSync(f, 'utf8')).toBe('USER foo\n');
   });
 });
+
+describe.skipIf(!live)('metadata file paths compared with the files reconstruct creates', () => {
+  const scratches: Scratch[] = [];
+  afterAll(() => scratches.forEach((s) => s.cleanup()));
+
+  const setups = [
+    { name: 'uuid, metapartition for header/index/annotations, metadir-cache', type: 'e', extra: (d: string) => `metapartition-default: ${d}/meta\nmetapartition_files: header index annotations\nmetadir-cache-default: ${d}/fastcache\n` },
+    { name: 'legacy, hashed, metapartition for cache, metadir-index', type: 'el', extra: (d: string) => `hashimapspool: 1\nfulldirhash: 1\nmetapartition-default: ${d}/meta\nmetapartition_files: cache\nmetadir-index-default: ${d}/idx\n` },
+  ];
+
+  it.each(setups)('$name', ({ type, extra }) => {
+    const s = scratch();
+    scratches.push(s);
+    const text = `configdirectory: ${s.dir}/conf\npartition-default: ${s.dir}/spool\nunixhierarchysep: no\n${extra(s.dir)}`;
+    writeFileSync(s.conf, text);
+    const c = parseImapdConf(text, s.conf);
+    const id = 'abcdefghijklmnopqrstuvwx';
+    const entry = `%(T ${type} I ${id} P default V 1 M 1 A %(foo lrswipkxtecdan))`;
+    s.dbtool(mailboxesDbPath(c), 'twoskip', ['batch'], {
+      flags: ['-n'],
+      input: batchScript([
+        ['SET', 'Nuser\x1ffoo', entry],
+        ['SET', `I${id}`, `%(T ${type} N user\x1ffoo P default V 1 M 1 A %(foo lrswipkxtecdan) H ())`],
+      ]),
+    });
+    const loc = mb('user.foo', id, type.includes('l'));
+    const message = messageFilePath(c, loc, 1)!;
+    spawnSync('mkdir', ['-p', message.slice(0, message.lastIndexOf('/'))]);
+    writeFileSync(message, 'From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n');
+    spawnSync('chown', ['-R', 'cyrus', s.dir]);
+    const r = spawnSync('runuser', ['-u', 'cyrus', '--', `${CYRUS_BIN}/reconstruct`, '-C', s.conf, 'user.foo']);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    const found = listFiles(s.dir).filter((f) => !f.startsWith(`${s.dir}/conf/`) && f !== s.conf).sort();
+    const expected = [message, ...(['header', 'index', 'cache', 'annotations'] as const).map((k) => mailboxMetaFile(c, loc, k)!)].sort();
+    expect(found).toEqual(expected);
+  });
+});
