@@ -9,7 +9,7 @@
 // --small: every message about 3 KB (to reach 1M messages on a modest disk, for the RSS target).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { benchReconstruct, cyrusAvailable } from './cyrus.js';
@@ -52,8 +52,9 @@ function listFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-async function baseline(files: string[], jobs: number): Promise<{ seconds: number; bytes: number }> {
+async function baseline(files: string[], jobs: number): Promise<{ seconds: number; bytes: number; cpu: number }> {
   const t = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const shares = Array.from({ length: jobs }, (_, i) => files.filter((_, j) => j % jobs === i));
   const results = await Promise.all(
     shares.map(
@@ -65,7 +66,8 @@ async function baseline(files: string[], jobs: number): Promise<{ seconds: numbe
         }),
     ),
   );
-  return { seconds: Number(process.hrtime.bigint() - t) / 1e9, bytes: results.reduce((s, r) => s + r.bytes, 0) };
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds: Number(process.hrtime.bigint() - t) / 1e9, bytes: results.reduce((s, r) => s + r.bytes, 0), cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
 interface CheckRun {
@@ -75,18 +77,20 @@ interface CheckRun {
   messages: number;
   findings: number;
   maxRssMb: number;
+  /** user + system CPU seconds of the whole process (startup included). */
+  cpu: number;
 }
 
 function runCheckCli(root: string, jobs: number): CheckRun {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %M %e', process.execPath, join(REPO, 'bin', 'cyrus-fsck.js'), 'check', '--path', root, '-j', String(jobs), '--json', '--no-progress'], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %M %e %U %S', process.execPath, join(REPO, 'bin', 'cyrus-fsck.js'), 'check', '--path', root, '-j', String(jobs), '--json', '--no-progress'], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
-  const m = /TIME (\d+) ([\d.]+)/.exec(r.stderr);
+  const m = /TIME (\d+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!m || (r.status !== 0 && r.status !== 4)) throw new Error(`check failed (${r.status}): ${r.stderr}`);
   const s = JSON.parse(r.stdout).summary;
   const findings = Object.values(s.findings as Record<string, number>).reduce((a, b) => a + b, 0);
-  return { seconds: s.seconds, wall: Number(m[2]), bytes: s.bytesHashed, messages: s.messages, findings, maxRssMb: Number(m[1]) / 1024 };
+  return { seconds: s.seconds, wall: Number(m[2]), bytes: s.bytesHashed, messages: s.messages, findings, maxRssMb: Number(m[1]) / 1024, cpu: Number(m[3]) + Number(m[4]) };
 }
 
 const mb = (b: number) => b / 1e6;
@@ -96,7 +100,7 @@ async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const dir = a.dir ?? join(tmpdir(), `cyrus-fsck-bench-${a.messages}-${a.perMailbox}${a.small ? '-small' : ''}`);
   const marker = join(dir, '.built.json');
-  const params = JSON.stringify({ messages: a.messages, perMailbox: a.perMailbox, small: a.small, v: 1 });
+  const params = JSON.stringify({ messages: a.messages, perMailbox: a.perMailbox, small: a.small, v: 2 });
   if (!existsSync(marker) || readFileSync(marker, 'utf8') !== params) {
     rmSync(dir, { recursive: true, force: true });
     const t = Date.now();
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
 
   // Warm the page cache, then measure.
   await baseline(files, a.jobs);
-  let base = { seconds: Infinity, bytes: 0 };
+  let base = { seconds: Infinity, bytes: 0, cpu: 0 };
   let check: CheckRun | undefined;
   for (let i = 0; i < a.runs; i++) {
     const b = await baseline(files, a.jobs);
@@ -125,7 +129,8 @@ async function main(): Promise<void> {
     '',
     `  bare baseline (read + SHA-1)   ${fmt(base.seconds, 2).padStart(7)} s  ${fmt(files.length / base.seconds, 0).padStart(8)} files/s  ${fmt(mb(base.bytes) / base.seconds).padStart(7)} MB/s`,
     `  cyrus-fsck check               ${fmt(c.seconds, 2).padStart(7)} s  ${fmt(c.messages / c.seconds, 0).padStart(8)} files/s  ${fmt(mb(c.bytes) / c.seconds).padStart(7)} MB/s   (process wall ${fmt(c.wall, 2)} s, peak RSS ${fmt(c.maxRssMb, 0)} MB, ${c.findings} findings)`,
-    `  check / baseline               ${fmt(c.seconds / base.seconds, 2)}×   (target ≤ 1.30×)`,
+    `  check / baseline               ${fmt(c.seconds / base.seconds, 2)}× wall   (target ≤ 1.30×); CPU ${fmt(c.cpu, 2)} s vs ${fmt(base.cpu, 2)} s = ${fmt(c.cpu / base.cpu, 2)}× (check's includes node startup)`,
+    `  machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   ];
   if (a.cyrus && cyrusAvailable()) {
     const rc = await benchReconstruct(dir, a.jobs, { messages: files.length, bytes: base.bytes });

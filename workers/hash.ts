@@ -32,11 +32,15 @@ export function hashFile(path: string): HashResult {
     return { size: 0, sha1: '', error: errnoOf(e) };
   }
   try {
-    if (!fstatSync(fd).isFile()) return { size: 0, sha1: '', error: 'NOT_A_FILE' };
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { size: 0, sha1: '', error: 'NOT_A_FILE' };
     const hash = createHash('sha1');
     let size = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, 0, CHUNK, null);
+    // Message files are immutable: read what stat says is there, then stop — without the extra
+    // read() that would only report end of file (one syscall per message saved). A file that
+    // shrank meanwhile ends the loop early and shows as a size mismatch.
+    while (size < st.size) {
+      const n = readSync(fd, buffer, 0, Math.min(CHUNK, st.size - size), null);
       if (n === 0) break;
       hash.update(buffer.subarray(0, n));
       size += n;

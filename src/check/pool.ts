@@ -11,8 +11,8 @@ import type { HashResult, HashTask } from '../../workers/hash.js';
 export type { HashResult } from '../../workers/hash.js';
 
 /** A batch closes at this many files or this many (expected) bytes, whichever comes first. */
-export const BATCH_FILES = 64;
-export const BATCH_BYTES = 4 << 20;
+export const BATCH_FILES = 128;
+export const BATCH_BYTES = 8 << 20;
 
 /**
  * The compiled worker. From dist/src/check/pool.js it is dist/workers/hash.js. Under vitest this
@@ -42,8 +42,11 @@ export class HashPool {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
+      // Workers are busy back to back; per-task timing histograms are overhead we never read.
+      recordTiming: false,
+      atomics: (process.env.XB_ATOMICS as 'sync' | 'async' | 'disabled' | undefined) ?? 'sync',
     });
-    this.maxInFlight = threads * 3;
+    this.maxInFlight = threads * 4;
   }
 
   /** Waits until another batch may be submitted (backpressure for the producer). */

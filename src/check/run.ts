@@ -44,7 +44,8 @@ class Interrupted extends Error {}
 export async function runCheck(o: RunOptions): Promise<RunResult> {
   const started = process.hrtime.bigint();
   const pool = new HashPool(o.jobs);
-  const window = o.window ?? Math.max(2, o.jobs + 1);
+  // Enough mailboxes read ahead that the pool never waits on the next index being read.
+  const window = o.window ?? Math.max(4, 2 * o.jobs + 2);
   const counts: Counters = { mailboxes: 0, messages: 0, files: 0, bytes: 0 };
   const byCode: Partial<Record<FindingCode, number>> = {};
   const inflight: Promise<MailboxReport>[] = [];

@@ -1,7 +1,7 @@
 // Lists one mailbox folder the way Cyrus's find_files does: names starting with "." or "cyrus."
 // are skipped, `<digits>.` is a message file, sub-folders are child mailboxes (legacy layout),
 // anything else is an odd file. Read-only: opendir + stat only where the type is unknown.
-import { opendir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 
 export interface FolderScan {
   dir: string;
@@ -37,8 +37,8 @@ export async function scanFolder(dir: string): Promise<FolderScan> {
   let hasHeader = false;
   let hasIndex = false;
   try {
-    const d = await opendir(dir, { bufferSize: 256 });
-    for await (const e of d) {
+    // One readdir per folder: the listing of one mailbox is bounded by that mailbox.
+    for (const e of await readdir(dir, { withFileTypes: true })) {
       const name = e.name;
       if (name === 'cyrus.header') hasHeader = true;
       else if (name === 'cyrus.index') hasIndex = true;

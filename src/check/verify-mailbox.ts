@@ -6,7 +6,7 @@
 import { crc32 } from 'node:zlib';
 import { FormatError } from '../errors.js';
 import { finding, type Finding } from '../findings.js';
-import { cacheRecordCrc, decodeCacheHeader, decodeCacheRecord } from '../format/cache.js';
+import { cacheRecordCrc, decodeCacheHeader, decodeCacheRecord, NUM_CACHE_ITEMS } from '../format/cache.js';
 import {
   decodeIndexHeader,
   decodeIndexRecord,
@@ -86,6 +86,8 @@ export interface MetaVerdict {
 }
 
 const ZERO_GUID = '0'.repeat(40);
+const hasUnnamed = (words: readonly number[], named: readonly number[]) =>
+  words.some((w, i) => ((w & ~(named[i] ?? 0)) >>> 0) !== 0);
 const isUnlinked = (r: IndexRecord) => (r.internalFlags & InternalFlag.UNLINKED) !== 0;
 const isExpunged = (r: IndexRecord) => (r.internalFlags & InternalFlag.EXPUNGED) !== 0;
 /** A record Cyrus itself wiped (reconstruct: uid 0, EXPUNGED|UNLINKED): waiting for a repack. */
@@ -181,6 +183,12 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
   // records
   const userFlags = d.header?.userFlags;
   const named = (n: number) => !!userFlags?.[n];
+  // Bit masks of the named slots, word by word: the per-record test is then four ANDs.
+  const namedMask = [0, 1, 2, 3].map((w) => {
+    let m = 0;
+    for (let b = 0; b < 32; b++) if (named(w * 32 + b)) m |= 1 << b;
+    return m >>> 0;
+  });
   const live: IndexRecord[] = [];
   const uids: number[] = [];
   let prevUid = 0;
@@ -244,9 +252,9 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
       if (r.systemFlags & SystemFlag.DELETED) counts.deleted++;
       if (!(r.systemFlags & SystemFlag.SEEN)) counts.unseen++;
     }
-    if (userFlags) {
+    if (userFlags && hasUnnamed(r.userFlags, namedMask)) {
       const unnamed = userFlagBits(r.userFlags).filter((n) => !named(n));
-      if (unnamed.length) {
+      {
         findings.push(
           finding('USER_FLAG_UNNAMED', `user flag${unnamed.length > 1 ? 's' : ''} ${unnamed.join(', ')} set but not named in cyrus.header`, {
             uid: r.uid,
@@ -374,18 +382,37 @@ function cacheGeneration(cache: Loaded): number | undefined {
   }
 }
 
+/**
+ * Length of the cache record at `offset` — ten items, each a BE32 length, the bytes, padding to 4
+ * (the framing of format/cache.ts decodeCacheRecord) — or undefined if it does not frame. The
+ * hot path of check: one record per message, so no item views are built.
+ */
+function cacheRecordLength(buf: Buffer, offset: number): number | undefined {
+  if (!(offset >= 4 && offset < buf.length)) return undefined;
+  let pos = offset;
+  for (let i = 0; i < NUM_CACHE_ITEMS; i++) {
+    if (pos + 4 > buf.length) return undefined;
+    pos += 4 + Math.ceil(buf.readUInt32BE(pos) / 4) * 4;
+    if (pos > buf.length) return undefined;
+  }
+  return pos - offset;
+}
+
 /** CACHE_RECORD_BAD when the record cannot be framed, CACHE_CRC when its CRC is wrong. */
 export function verifyCacheRecord(cache: Buffer, r: IndexRecord, file: string): Finding | undefined {
   if (r.cacheCrc === undefined) return undefined; // v < 12: no cache CRC to check
   if (r.cacheOffset === 0) {
     return finding('CACHE_RECORD_BAD', 'record has no cache record (offset 0)', { uid: r.uid, file, offset: 0 });
   }
-  let length: number;
-  try {
-    length = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion).length;
-  } catch (e) {
-    if (!(e instanceof FormatError)) throw e;
-    return finding('CACHE_RECORD_BAD', `cache record does not frame: ${e.message}`, { uid: r.uid, file, offset: r.cacheOffset });
+  let length = cacheRecordLength(cache, r.cacheOffset);
+  if (length === undefined) {
+    // The codec says precisely what is wrong (and is the authority on framing).
+    try {
+      length = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion).length;
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      return finding('CACHE_RECORD_BAD', `cache record does not frame: ${e.message}`, { uid: r.uid, file, offset: r.cacheOffset });
+    }
   }
   // Cyrus accepts a zero cache_crc unchecked (an old-style record, re-parsed on use).
   if (r.cacheCrc === 0) return undefined;
