@@ -2,11 +2,11 @@
 // reading, planning, backup, apply, sync log, release — on every path, SIGINT/SIGTERM included.
 // Also --undo. The CLI (src/cli/commands/repair.ts) only parses options and prints.
 import { readFile } from 'node:fs/promises';
-import { withSharedIndexLock } from '../check/index-lock.js';
+import { LockBusy, withSharedIndexLock } from '../check/index-lock.js';
 import { applyPlan, Interrupted, type Step } from './apply.js';
 import { replaceFile, renameSynced } from './atomic.js';
 import { createBackup, findBackups, hintsFromBackups, readManifest, writeManifest, type BackupInput } from './backup.js';
-import { LockAborted, MailboxLocks, type LockWait } from './locks.js';
+import { LockAborted, LockTimeout, MailboxLocks, type LockWait } from './locks.js';
 import { decodeState, makePlan, needsParse, type Plan, type RepairOptions } from './plan.js';
 import { parseFiles, readFolder, readRaw, type FolderFacts, type RawMailbox } from './state.js';
 import { scanFolder } from '../check/scan-folder.js';
@@ -88,7 +88,11 @@ export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<Ma
   }
   let locks: MailboxLocks | undefined;
   try {
-    const pre = await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal }).catch(() => undefined);
+    const pre = await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal }).catch((e) => {
+      // Held exclusively for longer than the whole wait we allow: the same verdict as below.
+      if (e instanceof LockBusy) throw new LockTimeout(e.message);
+      return undefined; // no cyrus.index to share-lock, or unreadable: plan under the locks
+    });
     if (run.lock.signal?.aborted) throw new Interrupted('interrupted before anything was written');
     locks = await MailboxLocks.acquire(t.locks, run.lock);
     await run.onStep?.('locked');

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CyrusInstance, ToolResult } from '../harness/instance.js';
 import { generateMessage, Rng } from '../harness/mime.js';
@@ -113,3 +113,20 @@ export const HDR = { answered: 52, flagged: 56, deleted: 48, exists: 84, lastUid
 
 export const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 export const fileSha1 = (p: string) => sha1(readFileSync(p));
+
+/** Waits until /proc/locks shows a POSIX write lock on `path` (held by `pid` if given). */
+export async function waitForWriteLock(path: string, pid?: number, timeoutMs = 15_000): Promise<number> {
+  const ino = statSync(path).ino;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      // "1: POSIX  ADVISORY  WRITE 12345 08:01:123456 0 EOF"
+      if (f[1] !== 'POSIX' || f[3] !== 'WRITE') continue;
+      if (Number(f[5]?.split(':')[2]) !== ino) continue;
+      if (pid === undefined || Number(f[4]) === pid) return Number(f[4]);
+    }
+    if (Date.now() > deadline) throw new Error(`no write lock on ${path} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

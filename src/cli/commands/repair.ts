@@ -189,6 +189,8 @@ function testHook(): ((step: string) => Promise<void>) | undefined {
   return async (step) => {
     if (step !== at) return;
     if (what === 'kill') process.kill(process.pid, 'SIGKILL');
+    // A kill at a chosen moment of the writes that follow this step (inside fsync, rename…).
+    if (what === 'killafter') setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(arg)).unref();
     if (what === 'sleep') await new Promise((r) => setTimeout(r, Number(arg)));
   };
 }
