@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { FormatError, withFile } from '../errors.js';
 import type { KeyOrder } from './compare.js';
-import { readFlat } from './flat.js';
-import { readSkiplist, SKIPLIST_MAGIC } from './skiplist.js';
-import { readTwoskip, TWOSKIP_MAGIC } from './twoskip.js';
-import type { Backend, DbRecord, UncommittedTail } from './types.js';
+import { checkFlat, readFlat } from './flat.js';
+import { checkSkiplist, readSkiplist, SKIPLIST_MAGIC } from './skiplist.js';
+import { recoverTwoskip, type TwoskipRecovery } from './twoskip-recover.js';
+import { checkTwoskip, readTwoskip, TWOSKIP_MAGIC } from './twoskip.js';
+import type { Backend, DbProblem, DbRecord, UncommittedTail } from './types.js';
 
 /** Cyrus cyrusdb_detect: needs 32 bytes, compares 16. Returns null for anything else (flat…). */
 export function detectBackend(buf: Buffer): 'twoskip' | 'skiplist' | null {
@@ -69,4 +70,48 @@ export function readDb(buf: Buffer, file?: string, options: ReadDbOptions = {}):
 export function readDbFile(path: string, options: ReadDbOptions = {}): DbContents {
   const buf = readFileSync(path);
   return withFile(path, () => readDb(buf, path, options));
+}
+
+export interface DbCheck {
+  /** null: no magic and not expected to be flat. */
+  backend: Backend | null;
+  problems: DbProblem[];
+  /** twoskip files that are not clean: what Cyrus's recovery will make of them. */
+  recovery?: TwoskipRecovery;
+}
+
+/**
+ * Consistency check of any cyrusdb file (checkTwoskip / checkSkiplist / checkFlat by magic). For a
+ * twoskip file that Cyrus would recover, adds what that recovery does: problem RECOVERY2 when the
+ * level-0 list is broken and Cyrus falls back to its linear replay (which loses the damaged
+ * transactions and, in 3.6.1, mishandles DELETEs - see twoskip-recover.ts).
+ */
+export function checkDb(buf: Buffer, options: Pick<ReadDbOptions, 'expect' | 'order'> = {}): DbCheck {
+  const backend = detectBackend(buf);
+  const order = options.order ? { order: options.order } : {};
+  if (backend === 'skiplist') return { backend, problems: checkSkiplist(buf, order).problems };
+  if (backend === null) {
+    if ((options.expect ?? 'flat') !== 'flat')
+      return { backend: null, problems: [{ code: 'HEADER', offset: 0, message: `no twoskip or skiplist magic, and ${options.expect} is not flat` }] };
+    return { backend: 'flat', problems: checkFlat(buf).problems };
+  }
+  const problems = checkTwoskip(buf, order).problems;
+  if (!problems.length) return { backend, problems };
+  let recovery: TwoskipRecovery;
+  try {
+    recovery = recoverTwoskip(buf, undefined, order);
+  } catch (e) {
+    if (e instanceof FormatError) return { backend, problems }; // header unusable: already reported
+    throw e;
+  }
+  if (recovery.cyrusAction === 'recovery2') {
+    const lost = recovery.lostTransactions.length;
+    const outcome = recovery.cyrusFailure ?? `Cyrus keeps ${recovery.cyrusRecords?.length ?? 0} records, the committed data has ${recovery.records.length}`;
+    problems.push({
+      code: 'RECOVERY2',
+      offset: recovery.listError?.offset ?? 0,
+      message: `the level-0 list is broken, so Cyrus will replay the file linearly on next open: ${lost} transaction(s) lost; ${outcome}`,
+    });
+  }
+  return { backend, problems, recovery };
 }

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/errors.js';
-import { detectBackend, readDb, readDbFile } from '../../src/db/detect.js';
+import { checkDb, detectBackend, readDb, readDbFile } from '../../src/db/detect.js';
+import { crc32 } from 'node:zlib';
+import { decodeTwoskipRecord, twoskipNext } from '../../src/db/twoskip.js';
 import { seenFixture } from '../helpers/fixtures.js';
 
 // cyrusdb_detect looks at 16 bytes of a file of at least 32
@@ -47,5 +49,19 @@ describe('backend detection', () => {
     expect(readDbFile(file).records.length).toBe(23);
     const notDb = join(seenFixture(), 'fxseen.seen.db.txt');
     expect(() => readDbFile(notDb, { expect: 'zeroskip' })).toThrow(expect.objectContaining({ code: 'BAD_MAGIC', file: notDb }));
+  });
+
+  it('checks any backend, and says when Cyrus will fall back to recovery2', () => {
+    const buf = readFileSync(join(seenFixture(), 'conf/mailboxes.db'));
+    expect(checkDb(buf)).toEqual({ backend: 'twoskip', problems: [] });
+    expect(checkDb(Buffer.from('a\t1\nb\t2\n')).problems).toEqual([]);
+    // break the head CRC of the first live record and mark the file DIRTY
+    const first = twoskipNext(decodeTwoskipRecord(buf, 64), 0, buf.length);
+    buf[first + 8] ^= 0xff; // a pointer byte: the head CRC no longer matches
+    buf.writeUInt32BE(1, 56);
+    buf.writeUInt32BE(crc32(buf.subarray(0, 60)), 60);
+    const c = checkDb(buf);
+    expect(c.problems.map((p) => p.code)).toContain('RECOVERY2');
+    expect(c.recovery?.cyrusAction).toBe('recovery2');
   });
 });
