@@ -66,7 +66,7 @@ describe('output formats', () => {
     const doc = JSON.parse(r.stdout) as JsonReport;
     expect(doc).toMatchObject({ tool: 'cyrus-fsck', version: '0.1.0', command: 'check' });
     expect(Object.keys(doc.mailboxes[0]!)).toEqual(['name', 'path', 'indexVersion', 'uniqueid', 'records', 'messagesVerified', 'findings']);
-    expect(doc.mailboxes[0]).toMatchObject({ name: 'user.fx17', path: mb, indexVersion: 17, uniqueid: '1j4s1g11vdryzabpaq5fa3bp', records: 12, messagesVerified: 11 });
+    expect(doc.mailboxes[0]).toMatchObject({ name: 'user.fx17', path: mb, indexVersion: 17, uniqueid: '1j4s1g11vdryzabpaq5fa3bp', records: 12, messagesVerified: 10 });
     expect(doc.mailboxes[0]!.findings).toEqual([
       expect.objectContaining({ code: 'GUID_MISMATCH', severity: 'error', uid: 5, file: join(mb, '5.'), message: expect.any(String) }),
       expect.objectContaining({ code: 'FILE_MISSING', severity: 'error', uid: 8, file: join(mb, '8.') }),
@@ -82,7 +82,7 @@ describe('output formats', () => {
     expect(r.code).toBe(4);
     const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(events.map((e) => e.type)).toEqual(['mailbox', 'finding', 'finding', 'mailbox', 'summary']);
-    expect(events[0]).toMatchObject({ type: 'mailbox', name: 'user.fx17', records: 12, messagesVerified: 11 });
+    expect(events[0]).toMatchObject({ type: 'mailbox', name: 'user.fx17', records: 12, messagesVerified: 10 });
     expect(events[0].findings).toBeUndefined();
     expect(events[1]).toMatchObject({ type: 'finding', mailbox: 'user.fx17', code: 'GUID_MISMATCH', uid: 5 });
     expect(events[4]).toMatchObject({ type: 'summary', mailboxes: 2, messages: 24, findings: { GUID_MISMATCH: 1, FILE_MISSING: 1 } });

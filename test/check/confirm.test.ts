@@ -1,0 +1,149 @@
+// The second look under the shared lock: what changed in the mailbox between the lock-free
+// first pass and the confirmation (an expunge, an append, a flag change caught half-written) is
+// not reported; what is still wrong is. And the lock is the one Cyrus's writers respect.
+import { spawn } from 'node:child_process';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { confirm, type FirstLook } from '../../src/check/confirm.js';
+import { readMailbox } from '../../src/check/read.js';
+import { scanFolder } from '../../src/check/scan-folder.js';
+import type { MailboxTarget } from '../../src/check/types.js';
+import { verifyFile, verifyMetadata } from '../../src/check/verify-mailbox.js';
+import { readDb } from '../../src/db/index.js';
+import { messageAnnotations } from '../../src/format/annotations.js';
+import { decodeHeader } from '../../src/format/header.js';
+import { decodeIndex, encodeIndex, InternalFlag, SystemFlag, type IndexFile } from '../../src/format/index/index.js';
+import { syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
+import { copyOf, indexFixture } from '../helpers/fixtures.js';
+import { REPO } from './helpers.js';
+
+const mailbox = () => join(copyOf(indexFixture(17)), 'mailbox');
+const target = (dir: string): MailboxTarget => ({ name: 'user.fx17', dir, nameFromHeader: true });
+
+/** What a Cyrus commit leaves: counters and both SYNC CRCs recomputed from the records. */
+function commit(dir: string, change: (f: IndexFile) => void): void {
+  const path = join(dir, 'cyrus.index');
+  const f = decodeIndex(readFileSync(path));
+  change(f);
+  const h = f.header;
+  const live = f.records.filter((r) => !(r.internalFlags & InternalFlag.EXPUNGED));
+  const names = decodeHeader(readFileSync(join(dir, 'cyrus.header'))).userFlags;
+  const anns = messageAnnotations(readDb(readFileSync(join(dir, 'cyrus.annotations')), undefined, { expect: 'twoskip' }).records, 'user.fx17');
+  h.numRecords = f.records.length;
+  h.exists = live.length;
+  h.answered = live.filter((r) => r.systemFlags & SystemFlag.ANSWERED).length;
+  h.flagged = live.filter((r) => r.systemFlags & SystemFlag.FLAGGED).length;
+  h.deleted = live.filter((r) => r.systemFlags & SystemFlag.DELETED).length;
+  h.unseen = live.filter((r) => !(r.systemFlags & SystemFlag.SEEN)).length;
+  h.quotaMailboxUsed = live.reduce((a, r) => a + r.size, 0n);
+  h.syncCrcBasic = syncCrcBasic(live, names);
+  h.syncCrcAnnot = syncCrcAnnot(live, anns, h.minorVersion);
+  writeFileSync(path, encodeIndex(f, { recomputeCrc: true }));
+}
+
+/** The first, lock-free pass as run.ts makes it (hash results from the worker's own function). */
+async function firstLook(dir: string): Promise<FirstLook> {
+  const [data, scan] = await Promise.all([readMailbox(target(dir)), scanFolder(dir)]);
+  const verdict = verifyMetadata(data, scan);
+  const { hashFile } = await import('../../workers/hash.js');
+  const fileFindings = verdict.files.flatMap((check) => {
+    const finding = verifyFile(check, hashFile(check.path));
+    return finding ? [{ finding, check }] : [];
+  });
+  return { verdict, scan, fileFindings };
+}
+
+const codesOf = (fs: { code: string }[]) => fs.map((f) => f.code).sort();
+
+describe('confirm', () => {
+  it('a message expunged (and its file unlinked) during the scan is not FILE_MISSING', async () => {
+    const dir = mailbox();
+    rmSync(join(dir, '5.')); // cleanup removed the file before we hashed it…
+    const first = await firstLook(dir);
+    expect(codesOf(first.fileFindings.map((x) => x.finding))).toEqual(['FILE_MISSING']);
+    // …because Cyrus had expunged and unlinked uid 5 in the meantime.
+    commit(dir, (f) => {
+      const r = f.records.find((x) => x.uid === 5)!;
+      r.internalFlags = (r.internalFlags | InternalFlag.EXPUNGED | InternalFlag.UNLINKED) >>> 0;
+      r.modseq = f.header.highestmodseq! + 1n;
+      f.header.highestmodseq = r.modseq;
+    });
+    expect((await confirm(target(dir), first)).findings).toEqual([]);
+  });
+
+  it('a file still missing for a live record is confirmed', async () => {
+    const dir = mailbox();
+    rmSync(join(dir, '5.'));
+    const c = await confirm(target(dir), await firstLook(dir));
+    expect(codesOf(c.findings)).toEqual(['FILE_MISSING']);
+    expect(c.unconfirmed).toBeUndefined();
+  });
+
+  it('a message appended during the scan (file first, record at commit) is not UNINDEXED_FILE', async () => {
+    const dir = mailbox();
+    copyFileSync(join(dir, '12.'), join(dir, '13.'));
+    const first = await firstLook(dir);
+    expect(codesOf(first.verdict.findings)).toEqual(['UNINDEXED_FILE']);
+    commit(dir, (f) => {
+      const r = { ...f.records.at(-1)!, uid: 13, userFlags: [...f.records.at(-1)!.userFlags] };
+      r.modseq = f.header.highestmodseq! + 1n;
+      f.header.highestmodseq = r.modseq;
+      f.header.lastUid = 13;
+      f.records.push(r);
+    });
+    expect((await confirm(target(dir), first)).findings).toEqual([]);
+  });
+
+  it('flags changed while we read (record written, header not yet) are not counter or CRC damage', async () => {
+    const dir = mailbox();
+    const path = join(dir, 'cyrus.index');
+    const before = readFileSync(path);
+    // Cyrus writes the record first and the header last: read in between, the header lags.
+    commit(dir, (f) => {
+      const r = f.records.find((x) => x.uid === 4)!;
+      r.systemFlags |= SystemFlag.FLAGGED | SystemFlag.SEEN;
+      r.modseq = f.header.highestmodseq! + 1n;
+      f.header.highestmodseq = r.modseq;
+    });
+    const after = readFileSync(path);
+    const torn = Buffer.concat([before.subarray(0, 160), after.subarray(160)]);
+    writeFileSync(path, torn);
+    const first = await firstLook(dir);
+    expect(codesOf(first.verdict.findings)).toEqual(['COUNTER_MISMATCH', 'COUNTER_MISMATCH', 'HIGHESTMODSEQ_LOW', 'SYNC_CRC_MISMATCH']);
+    writeFileSync(path, after); // the commit completes
+    expect((await confirm(target(dir), first)).findings).toEqual([]);
+  });
+
+  it("waits for a writer's exclusive lock, and says so when it outlasts the timeout", async () => {
+    const dir = mailbox();
+    rmSync(join(dir, '5.'));
+    const first = await firstLook(dir);
+    // Another process takes the exclusive fcntl lock a Cyrus writer takes, and holds it 1.5 s.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { openSync } from 'node:fs'; import { lock } from 'os-lock';
+         const fd = openSync(${JSON.stringify(join(dir, 'cyrus.index'))}, 'r+');
+         await lock(fd, { exclusive: true }); console.log('locked');
+         setTimeout(() => process.exit(0), 1500);`,
+      ],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((res) => holder.once('exit', res));
+    await new Promise<void>((res) => holder.stdout!.once('data', () => res()));
+    const busy = await confirm(target(dir), first, { lockTimeoutMs: 300 });
+    expect(busy.unconfirmed).toMatch(/not granted/);
+    expect(codesOf(busy.findings)).toEqual(['FILE_MISSING']);
+    expect(busy.findings[0]!.message).toMatch(/unconfirmed/);
+
+    const t = Date.now();
+    const waited = await confirm(target(dir), await firstLook(dir), { lockTimeoutMs: 10_000 });
+    expect(waited.unconfirmed).toBeUndefined();
+    expect(codesOf(waited.findings)).toEqual(['FILE_MISSING']);
+    expect(Date.now() - t).toBeGreaterThan(500); // it did wait for the writer
+    await exited;
+  });
+});
