@@ -5,8 +5,30 @@
 
 const SPECIAL = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 const SEPARATOR = (c: number) => c === 0x20 || c === 0x2c || c === 0x2d || c === 0x2b || c === 0x3a;
-const ALPHA = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-const DIGIT = (c: number) => c >= 0x30 && c <= 0x39;
+
+// Character classes of lib/times.c (Alpha 1, UAlpha 2, LAlpha 4, Digit 8, TZSign 16). Cyrus
+// indexes its class table with a *signed* char, so an 8-bit byte reads the memory before the
+// table: whatever the build put there decides whether the byte counts as a letter or a digit
+// (and a "digit" adds its negative value to the number). These are the bytes found before the
+// table in Debian 12's libcyrus.so.0 (cyrus-imapd 3.6.1-4+deb12u5), for bytes 0x80–0xFF; the
+// live fuzz test checks them against reconstruct. The special/separator tables read zeros there.
+const HIGH_CLASS = [
+  8, 0, 12, 19, 4, 3, 15, 9, 5, 5, 20, 7, 12, 4, 5, 28, 19, 15, 14, 7, 0, 14, 20, 14, 4, 19, 21, 15, 12, 0, 0, 8,
+  21, 15, 12, 0, 0, 1, 21, 15, 12, 0, 0, 17, 21, 15, 12, 0, 0, 9, 21, 15, 12, 0, 0, 20, 21, 15, 12, 0, 0, 21,
+  5, 26, 25, 5, 19, 12, 14, 12, 5, 1, 0, 14, 15, 0, 13, 26, 0, 25, 22, 5, 0, 5, 4, 3, 18, 5, 4, 16, 26, 5, 21, 14,
+  0, 5, 5, 0, 0, 18, 5, 16, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
+];
+function cls(c: number): number {
+  if (c >= 0x80) return HIGH_CLASS[c - 0x80]!;
+  if (c >= 0x30 && c <= 0x39) return 8;
+  if (c >= 0x41 && c <= 0x5a) return 3;
+  if (c >= 0x61 && c <= 0x7a) return 5;
+  return c === 0x2b || c === 0x2d ? 16 : 0;
+}
+const ALPHA = (c: number) => (cls(c) & 1) !== 0;
+const DIGIT = (c: number) => (cls(c) & 8) !== 0;
+/** The C char value (signed) of a byte. */
+const sch = (c: number) => (c >= 0x80 ? c - 256 : c);
 const EOB = -1;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const TOKEN_MAX = 32; // RFC5322_DATETIME_MAX
@@ -44,7 +66,7 @@ class DtBuf {
     if (c === EOB) return { ok: false, tok };
     for (;;) {
       if (SPECIAL(c) || SEPARATOR(c)) break;
-      if (!(ALPHA(c) || DIGIT(c))) break;
+      if (!(cls(c) & 9)) break;
       if (tok.length >= TOKEN_MAX) break;
       tok.push(c);
       c = this.next();
@@ -58,17 +80,19 @@ const toInt = (t: number[]): number => {
   let n = 0;
   for (const c of t) {
     if (!DIGIT(c)) return -9999;
-    n = n * 10 + (c - 0x30);
+    n = (n * 10 + (sch(c) - 0x30)) | 0; // C int arithmetic on the signed char
   }
   return n;
 };
-const up = (c: number) => (c >= 0x61 && c <= 0x7a ? c - 32 : c);
+/** to_upper/to_lower of times.c: the class table decides, on the signed char (result signed). */
+const up = (c: number) => (cls(c) & 4 ? sch(c) - 32 : sch(c));
+const lo = (c: number) => (cls(c) & 2 ? sch(c) + 32 : sch(c));
 
 /** compute_tzoffset, in minutes. */
 function tzOffset(t: number[], sign: number): number {
   if (t.length === 1) {
-    const o = t[0]!;
-    const ch = up(o);
+    const o = sch(t[0]!);
+    const ch = up(t[0]!);
     if (ch < 0x4a) return (o - 0x41 + 1) * 60;
     if (ch === 0x4a) return 0;
     if (ch <= 0x4d) return (o - 0x41) * 60;
@@ -86,7 +110,8 @@ function tzOffset(t: number[], sign: number): number {
   }
   if (t.length === 4) {
     if (!t.every(DIGIT)) return 0;
-    const off = ((t[0]! - 0x30) * 10 + (t[1]! - 0x30)) * 60 + (t[2]! - 0x30) * 10 + (t[3]! - 0x30);
+    const d = t.map((c) => sch(c) - 0x30);
+    const off = (d[0]! * 10 + d[1]!) * 60 + d[2]! * 10 + d[3]!;
     return sign === 0x2b ? off : -off;
   }
   return 0;
@@ -113,9 +138,10 @@ function tokenise(s: Buffer, dateOnly: boolean): { tm: Tm; tzMinutes: number } |
   if (c !== EOB && SPECIAL(c)) b.skipWs();
   t = b.token();
   if (!t.ok || t.tok.length !== 3 || !ALPHA(t.tok[0]!)) return null;
-  const lo = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
-  const mon = String.fromCharCode(up(t.tok[0]!), lo(t.tok[1]!), lo(t.tok[2]!));
-  tm.mon = MONTHS.indexOf(mon);
+  const m0 = up(t.tok[0]!);
+  const m1 = lo(t.tok[1]!);
+  const m2 = lo(t.tok[2]!);
+  tm.mon = MONTHS.findIndex((n) => n.charCodeAt(0) === m0 && n.charCodeAt(1) === m1 && n.charCodeAt(2) === m2);
   if (tm.mon < 0) return null;
   c = b.next();
   if (c !== EOB && SPECIAL(c)) b.skipWs();

@@ -148,6 +148,9 @@ export function craftedMessages(): Crafted[] {
     'Tue, 7-Feb-2001 21:52:25 +0000',
     ' \t Tue,  7   Feb   2001   21:52:25   +0000  ',
     'Tue, 7 Feb 2001',
+    'Fri, 16 Oct 2009 23:3:34 +1100',
+    'Fri, 26 Mar 1993 12:59:38 -050 (EST)',
+    'Mon, 6 Jul 2015 1\u00ad:35:56 +0200',
     '',
   ]) {
     out.push(simple(`Date: ${JSON.stringify(d)}`, [`Date: ${d}`, 'Subject: date']));

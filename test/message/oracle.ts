@@ -8,6 +8,8 @@ import { withFallbacks } from '../../src/message/datetime.js';
 import { toIndexTime } from '../../src/message/datetime.js';
 import type { ParseOptions } from '../../src/message/options.js';
 import { readIndexFields } from './index-fields.js';
+import { parseMessage } from '../../src/message/parse.js';
+import { BufferSource } from '../../src/message/source.js';
 
 export const FIELDS = ['size', 'header_size', 'content_lines', 'sentdate', 'gmtime', 'guid', 'cache_version', 'cache_crc'] as const;
 export const KEYS = [...FIELDS, ...CACHE_ITEMS, 'ALL'] as const;
@@ -74,8 +76,19 @@ export function explainDiff(mailboxDir: string, uid: number, options: ParseOptio
   const r = index.records.find((x) => x.uid === uid)!;
   const want = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion);
   const got = expectedCacheRecord(join(mailboxDir, `${uid}.`), options);
+  const fields = [
+    `size ${got.record.size}/${r.size}`,
+    `header_size ${got.record.headerSize}/${r.headerSize}`,
+    `sentdate ${got.record.sentdate}/${r.sentdate}`,
+    `gmtime ${got.record.gmtime}/${r.gmtime}`,
+    `internaldate ${r.internaldate}`,
+    `our Date value ${JSON.stringify(parseMessage(new BufferSource(readFileSync(join(mailboxDir, `${uid}.`)))).root.date?.toString('latin1'))}`,
+  ];
+  const date = [...readFileSync(join(mailboxDir, `${uid}.`)).toString("latin1").matchAll(/(?:^|\n)Date:([^\n]*)/gi)].map((m) => m[1]);
   const show = (b: Buffer) => (CACHE_ITEMS.indexOf('SECTION') >= 0 && b.some((c) => c < 9) ? b.toString('hex') : JSON.stringify(b.toString('latin1')));
-  return CACHE_ITEMS.filter((n) => !got.items[n].equals(want.items[n])).map(
-    (n) => `${n}\n    ours:  ${show(got.items[n])}\n    cyrus: ${show(want.items[n])}`,
+  return [`fields (ours/cyrus): ${fields.join(', ')}; Dates:${JSON.stringify(date)}`].concat(
+    CACHE_ITEMS.filter((n) => !got.items[n].equals(want.items[n])).map(
+      (n) => `${n}\n    ours:  ${show(got.items[n])}\n    cyrus: ${show(want.items[n])}`,
+    ),
   );
 }

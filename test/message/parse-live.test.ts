@@ -103,9 +103,9 @@ describeInterop('message parsing against live Cyrus 3.6.1 reconstruct', () => {
   it('400 damaged variants of corpus messages (seeded fuzz)', async () => {
     const src = join(fixture('corpus-indexed'), 'corpus-indexed', 'mailbox');
     const files = readdirSync(src).filter((f) => /^\d+\.$/.test(f)).sort();
-    const rng = new Lcg(4711);
+    const rng = new Lcg(Number(process.env.FUZZ_SEED ?? 4711));
     const fuzzed: Crafted[] = [];
-    while (fuzzed.length < 400) {
+    while (fuzzed.length < Number(process.env.FUZZ_N ?? 400)) {
       const f = files[rng.next(files.length)]!;
       const bytes = readFileSync(join(src, f));
       if (bytes.length > 200_000) continue;
