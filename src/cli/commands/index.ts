@@ -5,6 +5,7 @@ import { register as crc } from './crc.js';
 import { register as dump } from './dump.js';
 import { register as inspect } from './inspect.js';
 import { register as repair } from './repair.js';
+import { register as seenCleanup } from './seen-cleanup.js';
 
 /** Each command adds itself to the program; its action stores its exit code in `outcome`. */
 export type Register = (program: Command, outcome: Outcome) => void;
@@ -15,4 +16,5 @@ export const COMMANDS: Register[] = [
   dump,
   inspect,
   repair,
+  seenCleanup,
 ];
