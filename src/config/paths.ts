@@ -27,8 +27,10 @@ export interface MbName {
   domain: string | null;
   localpart: string | null;
   boxes: string[];
-  /** Deletion time of a DELETED.… name, 0 for a live name. */
+  /** Deletion time of a DELETED.… name (strtoul of its last part), 0 for a live name. */
   isDeleted: number;
+  /** The deletion time as Cyrus writes it back into paths: `%X` of its low 32 bits. */
+  deletedStamp: string;
 }
 
 /**
@@ -50,11 +52,12 @@ export function dirHashChar(name: string, full: boolean): string {
   return lower >= 0x61 && lower <= 0x7a ? String.fromCharCode(lower) : 'q';
 }
 
-/** strtoul(s, NULL, 16) truncated to the `unsigned` Cyrus prints with %X. */
-function hexTime(s: string): number {
+/** strtoul(s, NULL, 16): leading hex digits, saturating at 2^64-1. */
+function strtoulHex(s: string): bigint {
   const m = /^[ \t\n\v\f\r]*[+]?(?:0[xX])?([0-9a-fA-F]+)/.exec(s);
-  if (!m) return 0;
-  return Number(BigInt(`0x${m[1]}`) & 0xffffffffn);
+  if (!m) return 0n;
+  const v = BigInt(`0x${m[1]}`);
+  return v > 0xffffffffffffffffn ? 0xffffffffffffffffn : v;
 }
 
 /** imap/mboxname.c mbname_from_intname. */
@@ -71,17 +74,17 @@ export function parseIntname(conf: ImapdConf, intname: string): MbName {
     .split('.')
     .filter((b) => b.length)
     .map((b) => b.replace(/\^/g, '.'));
-  let isDeleted = 0;
+  let deleted = 0n;
   if (boxes.length > 2 && boxes[0] === conf.deletedPrefix) {
     boxes.shift();
-    isDeleted = hexTime(boxes.pop()!);
+    deleted = strtoulHex(boxes.pop()!);
   }
   let localpart: string | null = null;
   if (boxes.length > 1 && boxes[0] === 'user') {
     boxes.shift();
     localpart = boxes.shift()!;
   }
-  return { domain, localpart, boxes, isDeleted };
+  return { domain, localpart, boxes, isDeleted: Number(deleted), deletedStamp: (deleted & 0xffffffffn).toString(16).toUpperCase() };
 }
 
 /** mailboxes.db 3.6 key (db-name, without the `N`) → internal name. */
@@ -107,7 +110,7 @@ export function legacyMailboxDir(conf: ImapdConf, root: string, intname: string)
   if (mb.localpart !== null) boxes.unshift('user', mb.localpart);
   if (mb.isDeleted) {
     boxes.unshift(conf.deletedPrefix);
-    boxes.push(mb.isDeleted.toString(16).toUpperCase());
+    boxes.push(mb.deletedStamp);
   }
   if (conf.hashImapSpool && boxes.length) path += `/${dirHashChar(boxes.length > 1 ? boxes[1]! : boxes[0]!, full)}`;
   for (const b of boxes) path += `/${b.replace(/\./g, '^')}`;

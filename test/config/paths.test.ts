@@ -45,6 +45,10 @@ describe('paths: examples verified in the specs', () => {
     const plain = conf();
     expect(legacyMailboxDir(plain, '/p', 'user.cassandane')).toBe('/p/user/cassandane');
     expect(legacyMailboxDir(plain, '/p', 'DELETED.user.cassandane.bar.686BCF8B')).toBe('/p/DELETED/user/cassandane/bar/686BCF8B');
+    // Cyrus re-prints the parsed time: upper case, 32 bits; a part that is no hex time is no deletion
+    expect(legacyMailboxDir(plain, '/p', 'DELETED.user.x.y.00686bcf8b')).toBe('/p/DELETED/user/x/y/686BCF8B');
+    expect(legacyMailboxDir(plain, '/p', 'DELETED.user.x.y.1686BCF8B')).toBe('/p/DELETED/user/x/y/686BCF8B');
+    expect(legacyMailboxDir(plain, '/p', 'DELETED.user.x.zzz')).toBe('/p/user/x');
   });
 
   it('puts uuid mailboxes under uuid/<u0>/<u1>/<uniqueid>', () => {
