@@ -113,6 +113,7 @@ export async function* discoverConfig(sel: Selection, note: (s: string) => void)
     const h = mailboxMetaFile(conf, loc, 'header');
     if (h) known.add(h);
   }
+  sel.onTotal?.(listing.filter((m) => selected(m) && !skipReason(m)).length);
   for (const m of listing) {
     if (!selected(m)) continue;
     const why = skipReason(m);

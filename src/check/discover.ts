@@ -10,6 +10,8 @@ export interface Selection {
   user?: string[];
   partition?: string;
   path?: string[];
+  /** Told how many mailboxes will come, when that is known before the first (mailboxes.db). */
+  onTotal?: (mailboxes: number) => void;
 }
 
 export async function* discover(sel: Selection, note: (s: string) => void = () => {}): AsyncGenerator<Discovered> {

@@ -65,8 +65,8 @@ export const register: Register = (program: Command, outcome) => {
     }
     const mode = opts.json ? 'json' : opts.ndjson ? 'ndjson' : 'human';
     const reporter = new Reporter({ mode, quiet: opts.quiet, verbose: opts.verbose, out: process.stdout, err: process.stderr });
-    const targets = discover({ mailboxes, ...opts }, (s) => reporter.note(s));
     const progress = createProgress(opts.progress);
+    const targets = discover({ mailboxes, ...opts, onTotal: (n) => progress.setTotal(n) }, (s) => reporter.note(s));
     const ac = new AbortController();
     const stop = () => ac.abort();
     process.once('SIGINT', stop);
