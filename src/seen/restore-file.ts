@@ -13,8 +13,10 @@
 //     COMMIT
 //
 // Arguments are IMAP astrings as Cyrus's getbastring reads them: an atom, a "quoted" string
-// (backslash escapes the next byte; no CR, LF, NUL) or a literal `{n}` CRLF bytes. cyr_dbtool
-// reads stdin as a client, so a literal needs no continuation and is not limited by LITERAL-.
+// (backslash escapes the next byte; no CR, LF, NUL; at most maxquoted = 128 KiB) or a literal
+// `{n+}` CRLF bytes. It must be the non-synchronizing `{n+}` form: for a plain `{n}` cyr_dbtool
+// 3.6.1 tries to print a continuation to a null stream and dies with SIGSEGV (seen in the tests).
+// With `literalminus: yes` Cyrus refuses `{n+}` over 4096 bytes, so quoted is used up to 64 KiB.
 import { FormatError } from '../errors.js';
 import type { DbRecord } from '../db/types.js';
 
@@ -31,7 +33,7 @@ const MAGIC = 'cyrus-fsck seen-cleanup restore 1';
 
 /** Bytes an atom may hold (Cyrus stops an atom at whitespace, parens and '"'; we are stricter). */
 const ATOM = /^[A-Za-z0-9!#$%&'*+,\-./:;<=>?@[\]^_`|~]+$/;
-const MAX_QUOTED = 8192;
+const MAX_QUOTED = 65536;
 
 /** One astring as cyr_dbtool's batch reader takes it back byte for byte. */
 export function encodeAstring(b: Buffer): Buffer {
@@ -40,7 +42,7 @@ export function encodeAstring(b: Buffer): Buffer {
   if (b.length <= MAX_QUOTED && !b.includes(0x0d) && !b.includes(0x0a) && !b.includes(0)) {
     return Buffer.from(`"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`, 'latin1');
   }
-  return Buffer.concat([Buffer.from(`{${b.length}}\r\n`), b]);
+  return Buffer.concat([Buffer.from(`{${b.length}+}\r\n`), b]);
 }
 
 export function encodeRestoreFile(header: RestoreHeader, records: readonly DbRecord[]): Buffer {
@@ -112,7 +114,9 @@ export function decodeRestoreFile(buf: Buffer, file?: string): RestoreFile {
       at = next;
     }
     if (buf[at] === 0x0d) at++;
-    if (at < buf.length && buf[at] !== 0x0a) throw fail('BAD_SYNTAX', `junk after ${cmd || 'a line start'}`, at);
+    // cyr_dbtool drops a last command that is not ended by LF (getword meets EOF): so do we
+    if (at >= buf.length) throw fail('TRUNCATED', `${cmd || 'last line'} is not ended by LF`, at);
+    if (buf[at] !== 0x0a) throw fail('BAD_SYNTAX', `junk after ${cmd || 'a line start'}`, at);
     at++;
     if (state === 'head' && cmd === 'GET' && args.length === 1) {
       const s = args[0]!.toString('utf8');
