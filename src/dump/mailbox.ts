@@ -149,6 +149,21 @@ export function applyMailbox(id: MailboxIdentity, c: MailboxContent): DKvList {
   return kl;
 }
 
+/**
+ * An intermediate entry (a name with no mailbox of its own, mbtype `i`): sync_do_update_mailbox
+ * sends only its mailboxes.db facts, HIGHESTMODSEQ being the foldermodseq.
+ */
+export function applyIntermediate(e: { name: string; uniqueid: string; mbtypeBits: number; createdmodseq: bigint; foldermodseq: bigint }): DKvList {
+  return kvlist(
+    ['UNIQUEID', atom(e.uniqueid)],
+    ['MBOXNAME', atom(e.name)],
+    ['MBOXTYPE', atom(mbtypeToString(e.mbtypeBits & ~MBTYPE.LEGACY_DIRS))],
+    ['HIGHESTMODSEQ', num(e.foldermodseq)],
+    ['CREATEDMODSEQ', num(e.createdmodseq)],
+    ['FOLDERMODSEQ', num(e.foldermodseq)],
+  );
+}
+
 /** A message file sync_client uploads with the mailbox. */
 export interface MessageUpload {
   uid: number;

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { NIL, file, list, writeDlist, type ByteSink, type DlistNode } from '../dlist/index.js';
 import { messagePath, type LoadedMailbox } from './load.js';
-import { FILES_PER_APPLY_MESSAGE, applyMailbox, messageUploads, syncRecords, type MessageUpload } from './mailbox.js';
+import { FILES_PER_APPLY_MESSAGE, applyIntermediate, applyMailbox, messageUploads, syncRecords, type MessageUpload } from './mailbox.js';
+import type { MboxEntry } from '../format/mboxlist-entry.js';
 
 export interface DumpOptions {
   /** Also write the APPLY MESSAGE lines (a complete dump). */
@@ -86,4 +87,11 @@ export function writeMailboxDump(sink: ByteSink, m: LoadedMailbox, opts: DumpOpt
   writeDlist(sink, kl, { key: 'MAILBOX' });
   text(sink, '\r\n');
   return result;
+}
+
+/** Writes the APPLY MAILBOX line of an intermediate mailboxes.db entry (no files, no records). */
+export function writeIntermediateDump(sink: ByteSink, name: string, e: MboxEntry): void {
+  text(sink, 'APPLY ');
+  writeDlist(sink, applyIntermediate({ name, uniqueid: e.uniqueid ?? '', mbtypeBits: e.mbtypeBits, createdmodseq: e.createdmodseq, foldermodseq: e.foldermodseq }), { key: 'MAILBOX' });
+  text(sink, '\r\n');
 }

@@ -1,7 +1,7 @@
 // The oracle for `cyrus-fsck dump`: a real Cyrus 3.6.1 sync_client pushes every mailbox of a
 // populated master (flags, dozens of keywords, expunged records, a \Deleted one, per-message
 // shared and private annotations with 8-bit and quoted values, mailbox annotations, a quota
-// root, a shared-seen mailbox, a message copied between folders) to an empty replica through a
+// root, a shared-seen mailbox, a message copied between folders, a grandchild folder) to an empty replica through a
 // recording relay. Our dump of each mailbox, made afterwards from the master's files, must equal
 // what sync_client sent for it byte for byte: the APPLY MAILBOX line, and the APPLY MESSAGE
 // lines once the files sync_client had already uploaded in the same session are left out
@@ -85,6 +85,8 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
       // Shared seen (OPTIONS S) and a shared mailbox annotation on a user's folder.
       await c.setMetadata('user.bob.Work', '/shared/vendor/cmu/cyrus-imapd/sharedseen', 'true');
       await c.setMetadata('user.alice.Work', '/shared/comment', 'said "hi" 100%');
+      // A grandchild: 3.6.1 creates user.alice.Deep as a real mailbox (not an intermediate).
+      await c.create('user.alice.Deep.Er');
     });
     await master.withImap('alice', async (c) => {
       await c.select('INBOX');
@@ -125,6 +127,7 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
     const all = [...sent.values()].map((s) => print(s.mailbox).toString('latin1')).join('');
     const needles = ['\\Expunged', '\\Deleted', 'QUOTAROOT user.bob', 'OPTIONS PS', '/vendor/cmu/cyrus-imapd/savedate', 'USERID alice MODSEQ 0 VALUE "inbox of alice"', 'VALUE {'];
     expect(needles.filter((n) => !all.includes(n))).toEqual([]);
+    expect(sent.has('user.alice.Deep') && sent.has('user.alice.Deep.Er')).toBe(true);
     const v12 = print(sent.get('user.bob.Archive')!.mailbox).toString('latin1');
     expect(v12).toContain('SYNC_CRC_ANNOT 0 ');
     // Below v15 the record has no savedate slot: reconstruct -V kept it as a stored annotation

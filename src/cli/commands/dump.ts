@@ -6,7 +6,7 @@ import { discover } from '../../check/discover.js';
 import { configPath } from '../../check/discover-config.js';
 import { ConfigError, loadImapdConf, mailboxesDbPath } from '../../config/index.js';
 import type { ByteSink } from '../../dlist/index.js';
-import { DumpError, loadMailbox, loadServerState, syncRefusal, writeMailboxDump, type ServerState } from '../../dump/index.js';
+import { DumpError, loadMailbox, loadServerState, syncRefusal, writeIntermediateDump, writeMailboxDump, type ServerState } from '../../dump/index.js';
 import { ExitCode, operationalError, usageError } from '../../errors.js';
 import { addSelectionOptions, type SelectionOptions } from '../options.js';
 import type { Register } from './index.js';
@@ -109,7 +109,12 @@ export const register: Register = (program: Command, outcome) => {
       const selection = { mailboxes, ...opts, partition: opts.path ? undefined : opts.partition };
       for await (const t of discover(selection, (s) => opts.verbose && say(s))) {
         if ('skipped' in t) {
-          say(`not dumped: ${t.skipped.name}: ${t.skipped.reason}`);
+          // An intermediate entry has no files, but sync_client still sends its mailboxes.db facts.
+          const e = server?.entries.get(t.skipped.name);
+          if (e?.flags.intermediate && !e.flags.deleted && e.uniqueid) {
+            writeIntermediateDump(sink, t.skipped.name, e);
+            dumped++;
+          } else say(`not dumped: ${t.skipped.name}: ${t.skipped.reason}`);
           continue;
         }
         let m;
