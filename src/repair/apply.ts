@@ -28,7 +28,8 @@ export type Step = 'verified' | 'cache' | 'file-ops' | 'header' | 'index';
 
 export interface ApplyContext {
   files: MailboxFiles;
-  lockedIndex: FileHandle;
+  /** The locked cyrus.index; undefined when it did not exist. */
+  lockedIndex: FileHandle | undefined;
   backup: { dir: string; manifest: Manifest };
   signal?: AbortSignal;
   /** Called after each step (tests stop the process here). */
@@ -57,7 +58,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<void> {
     if (ctx.signal?.aborted) throw new Interrupted('interrupted before the index was replaced: cyrus.index unchanged');
   };
 
-  const idx = await readLocked(ctx.lockedIndex);
+  const idx = ctx.lockedIndex ? await readLocked(ctx.lockedIndex) : Buffer.alloc(0);
   const hdr = await readFile(files.header).catch(() => undefined);
   const cacheSize = (await stat(files.cache).catch(() => undefined))?.size ?? 0;
   if ((crc32(idx) >>> 0) !== plan.base.indexCrc || idx.length !== plan.base.indexSize || (hdr ? crc32(hdr) >>> 0 : 0) !== plan.base.headerCrc || cacheSize !== plan.base.cacheSize) {

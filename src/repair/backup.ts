@@ -137,13 +137,17 @@ export async function hintsFromBackups(dirs: string[]): Promise<BackupHints> {
   for (const dir of dirs) {
     let names: string[] = [];
     try {
-      names = decodeHeader(await readFile(join(dir, 'cyrus.header'))).userFlags;
+      const buf = await readFile(join(dir, 'cyrus.header'));
+      names = decodeHeader(buf).userFlags;
       hints.flagNames.push({ source: dir, names });
+      hints.header ??= { source: dir, buf };
     } catch {
       // no usable header copy
     }
     try {
-      const idx = salvageIndex(await readFile(join(dir, 'cyrus.index')), { now: Math.floor(Date.now() / 1000) });
+      const buf = await readFile(join(dir, 'cyrus.index'));
+      const idx = salvageIndex(buf, { now: Math.floor(Date.now() / 1000) });
+      hints.index ??= { source: dir, buf };
       for (const { r } of idx.records) {
         if (!r.crcOk || !r.guid || r.uid === 0 || hints.byGuid.has(r.guid) || r.internalFlags & 0x80000000) continue;
         const keywords = userFlagBits(r.userFlags).map((n) => names[n]).filter((x): x is string => !!x);

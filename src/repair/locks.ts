@@ -79,6 +79,11 @@ export interface MailboxLockPaths {
   /** Exclusive name lock (shared mailboxes; see the header comment). */
   nameExclusive: boolean;
   index: string;
+  /**
+   * cyrus.index does not exist: there is nothing to fcntl-lock, so (as reconstruct's
+   * mailbox_reconstruct_create does) the name lock is taken exclusively instead.
+   */
+  indexMissing?: boolean;
 }
 
 /**
@@ -89,10 +94,11 @@ export class MailboxLocks {
   private held: HeldLock[] = [];
   private constructor(readonly paths: MailboxLockPaths) {}
 
-  get index(): FileHandle {
+  /** The locked cyrus.index, or undefined when it did not exist (indexMissing). */
+  get index(): FileHandle | undefined {
     const h = this.held.find((l) => l.path === this.paths.index);
-    if (!h) throw new Error('cyrus.index is not locked');
-    return h.fh;
+    if (!h && !this.paths.indexMissing) throw new Error('cyrus.index is not locked');
+    return h?.fh;
   }
 
   /** Namespace, then name lock, then cyrus.index — Cyrus's order, so no deadlock with it. */
@@ -100,8 +106,8 @@ export class MailboxLocks {
     const m = new MailboxLocks(paths);
     try {
       await m.take(paths.namespace, true, 'user namespace lock', w, openLockFile);
-      await m.take(paths.name, paths.nameExclusive, 'mailbox name lock', w, openLockFile);
-      await m.take(paths.index, true, 'cyrus.index lock', w, (p) => open(p, 'r+'));
+      await m.take(paths.name, paths.nameExclusive || !!paths.indexMissing, 'mailbox name lock', w, openLockFile);
+      if (!paths.indexMissing) await m.take(paths.index, true, 'cyrus.index lock', w, (p) => open(p, 'r+'));
       return m;
     } catch (e) {
       await m.release();
@@ -131,6 +137,6 @@ export class MailboxLocks {
   }
 
   get locked(): boolean {
-    return this.held.length === 3;
+    return this.held.length === (this.paths.indexMissing ? 2 : 3);
   }
 }

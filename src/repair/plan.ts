@@ -30,7 +30,7 @@ import {
 import { syncCrcAnnot, syncCrcBasic } from '../format/synccrc.js';
 import { readDb } from '../db/index.js';
 import type { ExpectedCacheRecord } from '../message/record.js';
-import { salvageIndex, type SalvagedIndex } from './salvage.js';
+import { blankHeader, salvageIndex, type SalvagedIndex } from './salvage.js';
 import type { FolderFacts, RawMailbox } from './state.js';
 
 export interface RepairOptions {
@@ -50,6 +50,9 @@ export interface BackupHints {
   flagNames: Array<{ source: string; names: string[] }>;
   /** Records by GUID: flags by name and dates, for files that lost their record. */
   byGuid: Map<string, { source: string; uid: number; internaldate: number; systemFlags: number; keywords: string[]; savedate?: number }>;
+  /** The newest backup's cyrus.index and cyrus.header bytes (for a lost index or header). */
+  index?: { source: string; buf: Buffer };
+  header?: { source: string; buf: Buffer };
 }
 export const NO_HINTS: BackupHints = { flagNames: [], byGuid: new Map() };
 
@@ -62,7 +65,8 @@ export interface Action {
     | 'drop-record' | 'append-file' | 'renumber-file' | 'expunge-missing' | 'keep-missing'
     | 'unlink-expunged' | 'guid-mismatch' | 'raise-last-uid' | 'raise-highestmodseq'
     | 'recover-flag-name' | 'clear-flag-name' | 'clear-unnamed-flags' | 'empty-file' | 'odd-file'
-    | 'unreadable-file' | 'unparseable-file' | 'header-unreadable' | 'index-unreadable';
+    | 'unreadable-file' | 'unparseable-file' | 'header-unreadable' | 'index-unreadable'
+    | 'restore-header' | 'rebuild-index' | 'gone-since-backup';
   outcome: Outcome;
   severity: Severity;
   message: string;
@@ -163,7 +167,7 @@ export function decodeState(raw: RawMailbox, now: number): Decoded {
 /** Message files plan.ts needs parsed (cache rebuilds, appends, recovered records). */
 export function needsParse(d: Decoded, facts: FolderFacts): Set<number> {
   const out = new Set<number>();
-  if (!d.index) return out;
+  if (!d.index) return new Set(facts.files.keys()); // rebuilt from the files
   const cacheWhole = !cacheUsable(d);
   const good = new Map<number, IndexRecord>();
   for (const { r } of d.index.records) if (r.crcOk && r.uid > 0 && !good.has(r.uid)) good.set(r.uid, r);
@@ -191,7 +195,8 @@ interface Work {
   cache?: ExpectedCacheRecord;
 }
 
-export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, ExpectedCacheRecord>, hints: BackupHints, o: RepairOptions): Plan {
+export function makePlan(decoded: Decoded, facts: FolderFacts, parsed: Map<number, ExpectedCacheRecord>, hints: BackupHints, o: RepairOptions): Plan {
+  let d = decoded;
   const raw = d.raw;
   const actions: Action[] = [];
   const fileOpsLater: FileOp[] = [];
@@ -208,15 +213,54 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
   const empty: HeaderSummary = { uidvalidity: 0, lastUid: 0, highestmodseq: 0n, exists: 0, numRecords: 0, syncCrc: 0 };
   const stop = (): Plan => ({ mailbox: raw.name, base, actions, removedRecords: removed, before: empty, after: empty, noop: true });
 
-  if (!d.mh) {
-    act({ kind: 'header-unreadable', outcome: 'left', message: `cyrus.header cannot be used (${d.mhError}); not repaired: Cyrus would recreate the mailbox and lose every flag`, file: raw.files.header });
+  let mhIn = d.mh;
+  if (!mhIn && hints.header) {
+    // cyrus.header lost or unreadable: the newest backup's copy, if it names this mailbox.
+    try {
+      const b = decodeHeader(hints.header.buf);
+      const want = raw.mboxlist?.uniqueid;
+      if (!want || b.uniqueid === want) {
+        mhIn = b;
+        act({ kind: 'restore-header', outcome: 'fixed', file: raw.files.header, message: `cyrus.header ${d.mhError === 'ENOENT' || d.mhError === 'missing' ? 'is missing' : `cannot be used (${d.mhError})`}: restored from backup ${hints.header.source} (same uniqueid; ACL and keyword names as of that backup)` });
+      }
+    } catch {
+      // the backup's copy does not decode either
+    }
+  }
+  if (!mhIn) {
+    act({ kind: 'header-unreadable', outcome: 'left', message: `cyrus.header cannot be used (${d.mhError}) and no backup has it; not repaired: Cyrus would recreate the mailbox and lose every flag`, file: raw.files.header });
     return stop();
   }
+  const fromBackup = new Set<number>();
   if (!d.index) {
-    act({ kind: 'index-unreadable', outcome: 'left', message: `${d.indexError}; not repaired (no record survives to salvage)`, file: raw.files.index });
-    return stop();
+    // cyrus.index lost or beyond salvage: start from the newest backup's index (flags, UIDs,
+    // modseqs as of then), else from nothing; the files then decide what exists.
+    let base: SalvagedIndex | undefined;
+    if (hints.index) {
+      try {
+        base = salvageIndex(hints.index.buf, { mboxlistUidvalidity: raw.mboxlist?.uidvalidity, now: o.now });
+      } catch {
+        base = undefined;
+      }
+    }
+    const why = raw.index === undefined ? 'cyrus.index is missing' : `cyrus.index is beyond salvage (${d.indexError})`;
+    if (base) {
+      const records = base.records.filter((x) => x.r.crcOk && x.r.uid > 0);
+      for (const x of records) fromBackup.add(x.r.uid);
+      const h = { ...base.header, numRecords: records.length };
+      if (raw.mboxlist?.uidvalidity) h.uidvalidity = raw.mboxlist.uidvalidity;
+      d = { ...d, index: { header: h, records, headerRepairs: [], truncated: false } };
+      act({ kind: 'rebuild-index', outcome: 'fixed', file: raw.files.index, message: `${why}: rebuilt from backup ${hints.index!.source} (UIDs, flags, dates and modseqs as of that backup; changes made after it are not known) and the message files; UIDVALIDITY ${h.uidvalidity} kept` });
+    } else {
+      const h = blankHeader(17);
+      h.uidvalidity = raw.mboxlist?.uidvalidity || o.now;
+      h.generationNo = d.cacheGeneration ?? 0;
+      h.highestmodseq = 1n;
+      d = { ...d, index: { header: h, records: [], headerRepairs: [], truncated: false } };
+      act({ kind: 'rebuild-index', outcome: 'lost', file: raw.files.index, message: `${why} and no backup has it: rebuilt from the message files, each under its own UID, UIDVALIDITY ${h.uidvalidity} ${raw.mboxlist?.uidvalidity ? 'kept from mailboxes.db' : 'NEW'}; flags are lost` });
+    }
   }
-  const idx = d.index;
+  const idx = d.index!;
   const old = idx.header;
   const h: IndexHeader = { ...old, quirks: [] };
   const before = summary(old);
@@ -232,12 +276,12 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
   }
 
   // ---- user flag names: a damaged name is recovered from a backup before any bit is cleared
-  const mh: MailboxHeader = { ...d.mh, userFlags: [...d.mh.userFlags] };
+  const mh: MailboxHeader = { ...mhIn, userFlags: [...mhIn.userFlags] };
   const names = mh.userFlags;
   const usedBits = new Set<number>();
   for (const { r } of idx.records) if (r.crcOk) for (const b of userFlagBits(r.userFlags)) usedBits.add(b);
   const slotOk = (n: number) => !!names[n] && isAtom(names[n]!);
-  const fromBackup = (n: number) => {
+  const nameFromBackup = (n: number) => {
     for (const b of hints.flagNames) {
       const name = b.names[n];
       if (name && isAtom(name) && !names.some((x, i) => i !== n && x === name)) return { name, source: b.source };
@@ -247,7 +291,7 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
   for (let n = 0; n < 128; n++) {
     const present = names[n] !== undefined && names[n] !== '';
     if (slotOk(n) || (!present && !usedBits.has(n))) continue;
-    const rec = fromBackup(n);
+    const rec = nameFromBackup(n);
     if (rec) {
       act({ kind: 'recover-flag-name', outcome: 'fixed', field: `flag ${n}`, from: present ? names[n] : '(none)', to: rec.name, message: `user flag ${n}: name ${present ? JSON.stringify(names[n]) + ' is invalid' : 'is missing'}; "${rec.name}" taken from backup ${rec.source}` });
       while (names.length <= n) names.push('');
@@ -359,6 +403,11 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
         r.internalFlags = (r.internalFlags | InternalFlag.UNLINKED) >>> 0;
         w.bump = true;
         act({ kind: 'unlink-expunged', outcome: 'fixed', uid: w.uid, message: 'expunged message whose file is already gone: marked unlinked' });
+      } else if (fromBackup.has(w.uid)) {
+        // Known only to the backup: Cyrus deletes a file only after expunging it.
+        r.internalFlags = (r.internalFlags | InternalFlag.EXPUNGED | InternalFlag.UNLINKED) >>> 0;
+        w.bump = true;
+        act({ kind: 'gone-since-backup', outcome: 'fixed', uid: w.uid, message: 'in the backup, but its file is gone (expunged after the backup was taken): recorded as expunged' });
       } else if (o.missing === 'expunge') {
         r.internalFlags = (r.internalFlags | InternalFlag.EXPUNGED | InternalFlag.UNLINKED) >>> 0;
         w.bump = true;
@@ -536,7 +585,7 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
 
   // ---- cyrus.header and the index header
   while (names.length && names[names.length - 1] === '') names.pop();
-  const headerChanged = JSON.stringify(names) !== JSON.stringify(d.mh.userFlags);
+  const headerChanged = !d.mh || JSON.stringify(names) !== JSON.stringify(d.mh.userFlags);
   const headerBytes = headerChanged ? encodeHeader(mh) : raw.header!;
   if (headerChanged) target.header = headerBytes;
   const records = all.map((w) => w.r);
@@ -570,7 +619,7 @@ export function makePlan(d: Decoded, facts: FolderFacts, parsed: Map<number, Exp
   }
   target.index = encodeIndex({ header: n, records: [...records, ...wiped] }, { recomputeCrc: true });
   // Quiet cache-only or counter-only changes still count; identical bytes mean nothing to do.
-  const noop = target.index.equals(raw.index!) && !target.header && !target.cacheAppend && !target.cacheNew && !target.fileOps.length;
+  const noop = raw.index !== undefined && target.index.equals(raw.index) && !target.header && !target.cacheAppend && !target.cacheNew && !target.fileOps.length;
   const plan: Plan = { mailbox: raw.name, base, actions, removedRecords: removed, before, after: summary(n), noop };
   if (!noop) plan.target = target;
   return plan;

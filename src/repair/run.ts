@@ -94,7 +94,8 @@ export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<Ma
       return undefined; // no cyrus.index to share-lock, or unreadable: plan under the locks
     });
     if (run.lock.signal?.aborted) throw new Interrupted('interrupted before anything was written');
-    locks = await MailboxLocks.acquire(t.locks, run.lock);
+    const indexMissing = !existsSync(t.files.index);
+    locks = await MailboxLocks.acquire({ ...t.locks, indexMissing }, run.lock);
     await run.onStep?.('locked');
     const { plan, raw } = pre && (await stillValid(pre, t, locks.index)) ? pre : await planFrom(t, run, locks.index);
     res.plan = plan;
@@ -151,13 +152,14 @@ export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, f
   const out: UndoResult = { name: m.mailbox, restored: [] };
   let locks: MailboxLocks | undefined;
   try {
-    locks = await MailboxLocks.acquire(t.locks, lock);
+    locks = await MailboxLocks.acquire({ ...t.locks, indexMissing: !existsSync(t.files.index) }, lock);
     if (m.state !== 'applied' && !force) throw new Error(`backup state is "${m.state}", not "applied" (use --force to restore anyway)`);
     if (m.after?.index && !force) {
       const { createHash } = await import('node:crypto');
-      const st = await locks.index.stat();
+      const fh = locks.index;
+      const st = fh ? await fh.stat() : { size: 0 };
       const buf = Buffer.alloc(st.size);
-      await locks.index.read(buf, 0, st.size, 0);
+      if (fh) await fh.read(buf, 0, st.size, 0);
       if (createHash('sha1').update(buf).digest('hex') !== m.after.index) {
         throw new Error('cyrus.index changed since the repair (Cyrus wrote to it); undo would lose those changes (use --force to restore anyway)');
       }

@@ -200,7 +200,8 @@ export function salvageIndex(buf: Buffer, ctx: SalvageContext): SalvagedIndex {
   return { header: h, records, headerRepairs: repairs, truncated: false };
 }
 
-function blankHeader(version: number): IndexHeader {
+/** A header with every field zero for `version` (rebuilds fill in what they know). */
+export function blankHeader(version: number): IndexHeader {
   const l = indexLayout(version)!;
   return {
     generationNo: 0, format: 0, minorVersion: version, startOffset: l.headerSize, recordSize: l.recordSize,

@@ -77,9 +77,10 @@ describeInterop('repair: kill -9 at random points', () => {
       const env: Record<string, string> =
         kind === 0 ? { CYRUS_FSCK_TEST_HOOK: `${STEPS[(i / 3) % STEPS.length]}:kill` } : kind === 1 ? { CYRUS_FSCK_TEST_HOOK: `verified:killafter:${rng.int(31)}` } : {};
       const run = repairCliAsync(inst, [mailbox], env);
+      let timer: NodeJS.Timeout | undefined;
       if (!byStep) {
         const delay = 150 + rng.int(900);
-        setTimeout(() => {
+        timer = setTimeout(() => {
           try {
             process.kill(run.pid, 'SIGKILL');
           } catch {
@@ -88,6 +89,7 @@ describeInterop('repair: kill -9 at random points', () => {
         }, delay);
       }
       const r = await run.done;
+      clearTimeout(timer); // never signal a recycled pid later
       const how = r.code === 137 ? (kind === 0 ? `killed after ${env.CYRUS_FSCK_TEST_HOOK}` : kind === 1 ? 'killed during the writes' : 'killed at a random moment') : `finished (exit ${r.code})`;
       outcomes.set(how, (outcomes.get(how) ?? 0) + 1);
 
@@ -100,7 +102,7 @@ describeInterop('repair: kill -9 at random points', () => {
       // A rerun completes; every original message is there, with its flags.
       const again = repairCli(inst, [mailbox]);
       expect([0, 1], `${again.stdout}${again.stderr}`).toContain(again.code);
-      expect(await reconstructComplaints(inst, mailbox), `kill ${i} (${how})`).toEqual([]);
+      expect(await reconstructComplaints(inst, mailbox), `kill ${i} (${how}); first run: ${r.stdout}${r.stderr}; rerun: ${again.stdout}${again.stderr}`).toEqual([]);
       const after = await imapView(inst, mailbox);
       for (const m of original.messages) {
         const a = after.messages.find((x) => x.sha1 === m.sha1);
