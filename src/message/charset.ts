@@ -6,7 +6,7 @@
 // families (WHATWG TextDecoder where it agrees with ICU, small hand-written ones where it does
 // not: BOM-less UTF-16/32, UTF-7, UHC, ISO-2022-KR, HZ). Both tables can be replaced through
 // CharsetTables.
-import { ICU_CHARSETS, SBCS_TABLES } from './charset-icu-data.js';
+import { ICU_CHARSETS, ICU_LOOSE, SBCS_TABLES } from './charset-icu-data.js';
 
 /** Cyrus 3.6.1 lib/charset/aliases.txt: alias (case-insensitive) → canonical name. */
 export const CYRUS_ALIASES: Readonly<Record<string, string>> = Object.freeze(
@@ -62,13 +62,31 @@ export type DecoderSpec =
 /** Names ICU opens (probed from real Cyrus + ICU): the probed spellings and ICU-normalised forms. */
 function icuTable(): Map<string, DecoderSpec> {
   const m = new Map<string, DecoderSpec>();
-  for (const [k, v] of Object.entries(ICU_CHARSETS)) {
-    const spec: DecoderSpec = typeof v === 'number' ? { kind: 'sbcs', table: v } : { kind: 'family', family: v };
+  const add = (k: string, spec: DecoderSpec) => {
     m.set(k, spec); // the probed spelling itself
-    const n = icuNormalise(k);
+    const n = `~${icuNormalise(k)}`;
     if (!m.has(n)) m.set(n, spec); // and ICU's loose matching for other spellings
+  };
+  for (const [k, v] of Object.entries(ICU_CHARSETS)) {
+    add(k, typeof v === 'number' ? { kind: 'sbcs', table: v } : { kind: 'family', family: v });
+  }
+  // ICU's own names that Cyrus's alias table shadows: reachable by other spellings only.
+  for (const [k, v] of Object.entries(ICU_LOOSE)) {
+    m.set(`~${k}`, typeof v === 'number' ? { kind: 'sbcs', table: v } : { kind: 'family', family: v });
   }
   return m;
+}
+
+/**
+ * ICU's lookup of a converter name (ucnv_open → ucnv_io_getConverterName): options after ','
+ * are not part of the name; names compare loosely (icuNormalise); after a miss, a leading
+ * lower-case "x-" is stripped and the rest tried once more.
+ */
+function icuLookup(icu: ReadonlyMap<string, DecoderSpec>, name: string): DecoderSpec | undefined {
+  const comma = name.indexOf(',');
+  const n = comma < 0 ? name : name.slice(0, comma);
+  const find = (x: string) => icu.get(x.toLowerCase()) ?? icu.get(`~${icuNormalise(x)}`);
+  return find(n) ?? (n.startsWith('x-') ? find(n.slice(2)) : undefined);
 }
 
 /**
@@ -96,7 +114,7 @@ export function icuNormalise(name: string): string {
 export interface CharsetTables {
   /** Cyrus alias table (lowercased alias → canonical). */
   aliases: Readonly<Record<string, string>>;
-  /** Names the ICU build opens (icuNormalise(name) → decoder). */
+  /** Names the ICU build opens: probed spellings (lowercase) and `~` + icuNormalise(name). */
   icu: ReadonlyMap<string, DecoderSpec>;
 }
 
@@ -140,8 +158,7 @@ function lookupUncached(name: string, tables: CharsetTables): Charset | undefine
     if (cl === 'us-ascii') return { alias: name, canonical: 'us-ascii', decoder: { kind: 'us-ascii' } };
     if (cl === 'utf-8') return { alias: name, canonical: 'utf-8', decoder: { kind: 'utf-8' } };
   }
-  const icuName = (canon ?? name).toLowerCase();
-  const spec = tables.icu.get(icuName) ?? tables.icu.get(icuNormalise(icuName));
+  const spec = icuLookup(tables.icu, canon ?? name);
   if (!spec) return undefined;
   // ICU's converter name is what Cyrus compares; our decoder spec identifies the converter.
   return { alias: name, canonical: JSON.stringify(spec), decoder: spec };

@@ -14,6 +14,15 @@ import { compareMailbox, explainDiff, formatRates } from './oracle.js';
 // BOCU-1 is known to ICU but not decoded here at all (its words become one U+FFFD each).
 const NOT_DECODED = new Set(['bocu-1']);
 const UNKNOWN = ['iso-8859-16', 'uhc', 'latin7', 'l10', '1253', 'bogus', 'x-mac-korean', 'utf-9', 'constructor'];
+/** Other spellings: ICU's loose name matching, its exceptions, and converter options after ','. */
+const SPELLINGS = [
+  'xeuccn', 'X-EUC-CN', 'x_euc_cn', 'x.euc.cn', 'euccn', 'eucCN', 'us-ascii,x', 'us-asc,ii', 'usascii', 'u-s-a-s-c-i-i',
+  'windows1252', 'windows_1252', 'windows-1252 ', 'iso8859-2', 'iso88592', 'iso-8859-02', 'LATIN2', 'l-a-t-i-n-2',
+  'koi8r', 'shift-jis', 'xunicode20utf8', 'macos02102', 'macos-0-2-10-2', 'xmacce', 'ibm-0850', 'cp_850', 'gb2312;x',
+  'koi8-r)', 'utf8,x', 'UTF-8',
+  ...['cp_850', 'iso_8859_8_i', 'x_mac_roman', 'cp_1252', 'unicode_1_1_utf_8', 'x_gbk', 'mac_', 'csmacintosh_', 'iso8859-15-fdis'],
+  ...['x-euc-cn', 'X-EUC-TW', 'x-euc-tw', 'X-MAC-CE', 'X-SJIS', 'x-gbk_', 'x-utf-8', 'x-x-utf-8', 'X-UNICODE20UTF8'],
+];
 
 /** Families whose lone invalid bytes we do not decode exactly as ICU (README: known differences). */
 const LONE_BYTE_APPROXIMATE = new Set(['euc-jp', 'euc-kr', 'euc-cn', 'shift_jis', 'ibm-943', 'ibm-33722', 'ibm-949', 'ibm-950', 'ibm-1363', 'ibm-1386', 'uhc', 'gbk', 'big5', 'gb18030', 'iso-2022-jp', 'iso-2022-kr', 'iso-2022-cn', 'hz', 'gb2312-94', 'euc-tw', 'scsu', 'bocu-1', 'utf-16', 'utf-16be', 'utf-16le', 'utf-32', 'utf-32be', 'utf-32le']);
@@ -26,7 +35,7 @@ function probeMessage(name: string, bytes: number[]): Buffer {
 describeInterop('charset data against live Cyrus 3.6.1 + ICU', () => {
   let inst: CyrusInstance;
   let dir: string;
-  const names = [...Object.keys(ICU_CHARSETS).filter((n) => !NOT_DECODED.has(n)), ...UNKNOWN];
+  const names = [...Object.keys(ICU_CHARSETS).filter((n) => !NOT_DECODED.has(n)), ...UNKNOWN, ...SPELLINGS];
   const allBytes = Array.from({ length: 255 }, (_, i) => i + 1);
 
   beforeAll(async () => {
@@ -37,7 +46,9 @@ describeInterop('charset data against live Cyrus 3.6.1 + ICU', () => {
     names.forEach((n, i) => {
       const fam = ICU_CHARSETS[n];
       // Multi-byte families get ASCII only here: lone high bytes are where they are approximate.
-      const bytes = typeof fam === 'string' && LONE_BYTE_APPROXIMATE.has(fam) ? allBytes.slice(0, 127) : allBytes;
+      // Other spellings: ASCII only (their family is not looked up here).
+      const ascii = (typeof fam === 'string' && LONE_BYTE_APPROXIMATE.has(fam)) || SPELLINGS.includes(n);
+      const bytes = ascii ? allBytes.slice(0, 127) : allBytes;
       const p = join(dir, `${i + 1}.`);
       writeFileSync(p, probeMessage(n, bytes));
       chownSync(p, uid, gid);
