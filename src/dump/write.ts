@@ -12,6 +12,11 @@ import type { MboxEntry } from '../format/mboxlist-entry.js';
 export interface DumpOptions {
   /** Also write the APPLY MESSAGE lines (a complete dump). */
   messages?: boolean;
+  /**
+   * `partition guid` of files already written earlier in the same stream; updated. Like
+   * sync_client within one session (its per-partition msgid list), each file goes up once.
+   */
+  sent?: Set<string>;
 }
 
 /** A message file sent as NIL, and why. */
@@ -63,7 +68,9 @@ const text = (sink: ByteSink, s: string) => sink.write(Buffer.from(s, 'latin1'))
 export function writeMailboxDump(sink: ByteSink, m: LoadedMailbox, opts: DumpOptions = {}): DumpResult {
   const result: DumpResult = { records: 0, files: 0, fileBytes: 0, badFiles: [] };
   if (opts.messages) {
-    const uploads = messageUploads(m.content.records);
+    const sent = opts.sent ?? new Set<string>();
+    const uploads = messageUploads(m.content.records).filter((u) => !sent.has(`${m.id.partition} ${u.guid}`));
+    for (const u of uploads) sent.add(`${m.id.partition} ${u.guid}`);
     for (let i = 0; i < uploads.length; i += FILES_PER_APPLY_MESSAGE) {
       const items: DlistNode[] = uploads.slice(i, i + FILES_PER_APPLY_MESSAGE).map((u) => {
         const path = messagePath(m.target, u);

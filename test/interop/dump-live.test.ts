@@ -5,7 +5,8 @@
 // recording relay. Our dump of each mailbox, made afterwards from the master's files, must equal
 // what sync_client sent for it byte for byte: the APPLY MAILBOX line, and the APPLY MESSAGE
 // lines once the files sync_client had already uploaded in the same session are left out
-// (it sends each GUID once per session). Every captured line also parses and prints back to
+// (it sends each GUID once per session); a whole `dump -u USER` equals the whole session's
+// APPLY MESSAGE / APPLY MAILBOX lines. Every captured line also parses and prints back to
 // the same bytes. Some folders are rewritten to index versions 12, 14 and 15 first. In --path mode the only differences are the fields only mailboxes.db and
 // annotations.db hold (FOLDERMODSEQ, mailbox ANNOTATIONS).
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -166,6 +167,19 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
     }
     expect(compared).toBe(sent.size);
     expect(leftOut).toBeGreaterThan(0); // the message copied to INBOX.Archive went up once
+  });
+
+  it('a whole run equals a whole session: dump -u USER --messages is the session\'s APPLY MESSAGE/MAILBOX lines', async () => {
+    for (const cap of relay.captures) {
+      const theirs = parseLines(clientBytes(cap)).filter((l) => isApply(l, 'MESSAGE') || isApply(l, 'MAILBOX'));
+      const names = theirs.filter((l) => isApply(l, 'MAILBOX')).map((l) => nameOf(l)!);
+      const user = /^user\.([^.]+)/.exec(names[0]!)?.[1];
+      const file = join(out, `session-${names[0]}.dlist`);
+      const sel = user ? ['-u', user] : names;
+      const r = await cli('dump', '-C', master.conf, ...sel, '--messages', '-o', file);
+      expect(r.code).toBe(0);
+      expect(readFileSync(file).equals(Buffer.concat(theirs.map(print)))).toBe(true);
+    }
   });
 
   it('--path (no mailboxes.db, no annotations.db): the same line without FOLDERMODSEQ and mailbox ANNOTATIONS', async () => {

@@ -22,7 +22,8 @@ copies this mailbox to a replica that does not have it yet, one line per command
     RECORD (%(UID … MODSEQ … LAST_UPDATED … FLAGS (…) INTERNALDATE … SIZE … GUID … [ANNOTATIONS (…)]) …))
 
 With --messages the message files come first, as sync_client uploads them, in lines of at most
-1024 files, each a file literal: %{partition guid size} CRLF then the file's bytes:
+1024 files, each a file literal: %{partition guid size} CRLF then the file's bytes. As in one
+sync session, a file already written for an earlier mailbox of the same run is not repeated:
 
   APPLY MESSAGE (%{default 3a5f…c1 2048}
   <2048 bytes>%{default 77e0…9b 513}
@@ -103,6 +104,7 @@ export const register: Register = (program: Command, outcome) => {
       }
     }
     const sink = fd === undefined ? stdoutSink : fdSink(fd);
+    const sent = new Set<string>(); // each message file once per run, as in one sync session
     let dumped = 0;
     let problems = 0;
     try {
@@ -133,7 +135,7 @@ export const register: Register = (program: Command, outcome) => {
           continue;
         }
         for (const n of m.notes) say(`${m.id.name}: ${n}`);
-        const r = writeMailboxDump(sink, m, { messages: opts.messages });
+        const r = writeMailboxDump(sink, m, { messages: opts.messages, sent });
         for (const b of r.badFiles) say(`${m.id.name}: uid ${b.uid}: ${b.path}: ${b.reason} — sent as NIL`);
         if (r.badFiles.length) problems++;
         if (opts.verbose) say(`${m.id.name}: ${r.records} records${opts.messages ? `, ${r.files} files (${r.fileBytes} bytes)` : ''}`);
