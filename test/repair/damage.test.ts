@@ -205,6 +205,7 @@ describeInterop('repair: every damage on a live master with a replica', () => {
 
       const r = repairCli(master, [m.mailbox, '--json', ...(c.args ?? [])]);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(c.exit);
+      expect(r.json, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBeDefined();
       const actions = r.json.mailboxes[0].actions as Array<{ kind: string; outcome: string; severity: string }>;
 
       if (c.clean) {
