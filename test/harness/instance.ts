@@ -319,7 +319,7 @@ export class CyrusInstance {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (exited) throw new Error(`${exited} while starting:\n${this.startupReport()}`);
-      if (this.syslog().some((l) => l.includes('master[') && l.includes('ready for work'))) {
+      if (this.syslog().some((l) => l.includes(`master[${master.pid}]`) && l.includes('ready for work'))) {
         if (await this.portAnswers(this.ports.imap)) return;
       }
       if (Date.now() > deadline) throw new Error(`Cyrus did not start within ${START_TIMEOUT_MS} ms:\n${this.startupReport()}`);
@@ -403,6 +403,25 @@ export class CyrusInstance {
   async stop(opts: { keep?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.halt();
+    live.delete(this);
+    const keep = opts.keep ?? process.env.CYRUS_FSCK_KEEP === '1';
+    if (keep) console.warn(`cyrus-fsck: kept instance folder ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Stops master (as stop() does) and starts it again on the same folder and ports: for tests
+   * that change files while Cyrus is down, or that need Cyrus to reopen everything.
+   */
+  async restart(): Promise<void> {
+    if (this.stopped) throw new Error('restart() after stop()');
+    await this.halt();
+    await this.launch();
+  }
+
+  /** SIGTERM to master (clean shutdown of its children), then SIGKILL whatever is left. */
+  private async halt(): Promise<void> {
     const pid = this.masterPid;
     if (pid && alive(pid)) {
       for (const d of descendants(pid)) this.knownPids.add(d);
@@ -416,10 +435,8 @@ export class CyrusInstance {
     this.killNow();
     const deadline = Date.now() + 5_000;
     while ([...this.knownPids].some(alive) && Date.now() < deadline) await sleep(50);
-    live.delete(this);
-    const keep = opts.keep ?? process.env.CYRUS_FSCK_KEEP === '1';
-    if (keep) console.warn(`cyrus-fsck: kept instance folder ${this.dir}`);
-    else rmSync(this.dir, { recursive: true, force: true });
+    this.knownPids.clear();
+    this.masterPid = undefined;
   }
 
   /** Synchronous SIGKILL of every process of this instance still running. */
@@ -427,12 +444,22 @@ export class CyrusInstance {
     const pid = this.masterPid;
     if (pid && alive(pid)) for (const d of descendants(pid)) this.knownPids.add(d);
     for (const p of this.knownPids) {
-      if (!alive(p)) continue;
+      // Only a live process whose command line names this instance's imapd.conf: a pid that
+      // was reused by an unrelated process in the meantime is left alone.
+      if (!alive(p) || !this.isOurs(p)) continue;
       try {
         process.kill(p, 'SIGKILL');
       } catch {
         // already gone
       }
+    }
+  }
+
+  private isOurs(pid: number): boolean {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(this.conf);
+    } catch {
+      return false;
     }
   }
 

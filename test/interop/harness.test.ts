@@ -107,6 +107,21 @@ describeInterop('harness: a private Cyrus 3.6 instance', () => {
 });
 
 describeInterop('harness: stopping', () => {
+  it('restarts master on the same folder and ports, with the mail still there', async () => {
+    const inst = await CyrusInstance.start({ users: ['dan'] });
+    try {
+      await inst.withImap(undefined, (c) => c.create('user.dan'));
+      await inst.withImap('dan', (c) => c.append('INBOX', generateMessage('plain', 3, new Rng(3)).bytes));
+      const [before, oldPid] = [await imapView(inst, 'user.dan'), inst.pid];
+      await inst.restart();
+      expect(inst.pid).not.toBe(oldPid);
+      expect(existsSync(`/proc/${oldPid}`)).toBe(false);
+      expect(await imapView(inst, 'user.dan')).toEqual(before);
+    } finally {
+      await inst.stop();
+    }
+  });
+
   it('kills master and its children by pid and removes the folder', async () => {
     const inst = await CyrusInstance.start();
     // An open IMAP session means a running imapd child.
