@@ -67,7 +67,8 @@ export async function runCheck(o: RunOptions): Promise<RunResult> {
 
   const onAbort = () => void pool.destroy().catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
-  o.reporter.start();
+  // The reporter starts its output with the first mailbox: a configuration error found by
+  // discovery leaves stdout empty (not half a JSON document).
   try {
     for await (const item of o.targets) {
       if (signal?.aborted) throw new Interrupted();
