@@ -123,11 +123,12 @@ export async function cleanSeenDb(conf: ImapdConf, file: SeenDbFile, opts: SeenR
     const cache = opts.inventory ?? {};
     const inv = (cache.current = await loadInventory(conf, cache.current));
     const facts = new Map<string, Awaited<ReturnType<typeof mailboxFacts>>>();
+    const unknown = inv.incomplete.length ? `${inv.incomplete[0]}${inv.incomplete.length > 1 ? ` and ${inv.incomplete.length - 1} more` : ''}` : undefined;
     for (const r of seen.records) {
       const uniqueid = r.key.toString('latin1');
       const m = inv.byUniqueid.get(uniqueid);
       if (m && !facts.has(uniqueid)) facts.set(uniqueid, await mailboxFacts(conf, m));
-      const c = classifySeenEntry(user, uniqueid, m ? facts.get(uniqueid)! : null);
+      const c = classifySeenEntry(user, uniqueid, m ? facts.get(uniqueid)! : null, unknown);
       report.entries.push({
         user,
         uniqueid,

@@ -38,7 +38,16 @@ export const INTERNAL_SEEN_VERSION = 12;
  * Classifies the entry keyed `uniqueid` in the seen db of `user`. `mailbox` is the mailbox with
  * that uniqueid, or null when mailboxes.db has none (tombstones excluded).
  */
-export function classifySeenEntry(user: string, uniqueid: string, mailbox: MailboxFacts | null): SeenClassification {
+export function classifySeenEntry(
+  user: string,
+  uniqueid: string,
+  mailbox: MailboxFacts | null,
+  /** Set when some mailbox's uniqueid is unknown (see Inventory.incomplete): then nothing is gone. */
+  unknownUniqueids?: string,
+): SeenClassification {
+  if (!mailbox && unknownUniqueids) {
+    return { verdict: 'keep', reason: `no known mailbox has uniqueid ${uniqueid}, but mailboxes.db could not be fully resolved (${unknownUniqueids}): kept` };
+  }
   if (!mailbox) {
     return { verdict: 'SEEN_MAILBOX_GONE', reason: `no mailbox in mailboxes.db has uniqueid ${uniqueid} (deleted; a renamed mailbox keeps its uniqueid)` };
   }

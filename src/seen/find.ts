@@ -66,7 +66,8 @@ export async function findSeenDbs(conf: ImapdConf, inv: Inventory): Promise<Seen
   const inboxes = new Map<string, { uniqueid: string; legacyDirs: boolean }>();
   for (const [uniqueid, m] of inv.byUniqueid) {
     const owner = inboxOwner(conf, inv, uniqueid);
-    if (owner !== null) inboxes.set(owner, { uniqueid, legacyDirs: m.legacyDirs });
+    // a 2.x mailboxes.db (no db-names) means the legacy layout throughout
+    if (owner !== null) inboxes.set(owner, { uniqueid, legacyDirs: m.legacyDirs || m.dbname === null });
   }
   for (const f of found) {
     if (f.user === null) continue;

@@ -6,6 +6,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { mailboxesDbPath, parseIntname, type ImapdConf } from '../config/index.js';
 import { readDb } from '../db/index.js';
 import { FormatError, operationalError } from '../errors.js';
+import { decodeHeader } from '../format/header.js';
 import { decodeIndexHeader, IndexOption } from '../format/index/index.js';
 import { listMailboxes, type MailboxListing } from '../format/mboxlist-entry.js';
 import { targetFor } from '../check/discover-config.js';
@@ -18,6 +19,12 @@ export interface Inventory {
   all: MailboxListing[];
   /** mailboxes.db file identity when read (to skip re-reading an unchanged file). */
   stamp: string;
+  /**
+   * Why some mailbox's uniqueid is unknown (an entry that does not decode, a 2.x entry whose
+   * cyrus.header cannot be read …). Then "no mailbox has this uniqueid" proves nothing, and no
+   * entry may be called gone.
+   */
+  incomplete: string[];
 }
 
 async function fileStamp(path: string): Promise<string> {
@@ -37,15 +44,36 @@ export async function loadInventory(conf: ImapdConf, previous?: Inventory): Prom
   if (previous && previous.stamp === stamp) return previous;
   const buf = await readFile(path);
   let all: MailboxListing[];
+  const incomplete: string[] = [];
   try {
     const db = readDb(buf, path, { expect: conf.mboxlistDb });
-    all = [...listMailboxes(db.records, { deletedPrefix: conf.deletedPrefix, onError: () => {} })];
+    const onError = (key: Buffer, e: FormatError) => incomplete.push(`mailboxes.db entry ${JSON.stringify(key.toString('latin1'))} does not decode: ${e.message}`);
+    all = [...listMailboxes(db.records, { deletedPrefix: conf.deletedPrefix, onError })];
   } catch (e) {
     throw operationalError(`cannot decode mailboxes.db (${path}): ${(e as Error).message}`);
   }
   const byUniqueid = new Map<string, MailboxListing>();
-  for (const m of all) if (m.uniqueid && !m.deleted) byUniqueid.set(m.uniqueid, m);
-  return { byUniqueid, all, stamp };
+  for (const m of all) {
+    if (m.deleted) continue;
+    // 2.x mailboxes.db entries carry no uniqueid: it is in the mailbox's cyrus.header
+    const uniqueid = m.uniqueid ?? (await headerUniqueid(conf, m));
+    // (and 2.x names mean the name-based legacy folders, as after `ctl_cyrusdb -r` marks them `l`)
+    if (typeof uniqueid === 'string') byUniqueid.set(uniqueid, uniqueid === m.uniqueid ? m : { ...m, uniqueid, legacyDirs: true });
+    else if (!m.intermediate) incomplete.push(`${m.name}: uniqueid unknown (${uniqueid.error})`);
+  }
+  return { byUniqueid, all, stamp, incomplete };
+}
+
+async function headerUniqueid(conf: ImapdConf, m: MailboxListing): Promise<string | { error: string }> {
+  if (m.remote || !m.partition) return { error: 'not a local mailbox' };
+  const t = targetFor(conf, { ...m, legacyDirs: true });
+  if (typeof t === 'string' || !t.headerPath) return { error: typeof t === 'string' ? t : 'no header path' };
+  try {
+    const h = decodeHeader(await readFile(t.headerPath));
+    return h.uniqueid ? h.uniqueid : { error: `${t.headerPath} names no uniqueid` };
+  } catch (e) {
+    return { error: `${t.headerPath}: ${(e as Error).message}` };
+  }
 }
 
 /** The user whose INBOX has this uniqueid (the owner of a uuid-layout per-user folder), or null. */

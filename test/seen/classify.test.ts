@@ -56,3 +56,12 @@ describe('classifySeenEntry', () => {
     expect(parseSeenValue(Buffer.from('garbage'))).toBeNull();
   });
 });
+
+describe('classifySeenEntry with an incompletely resolved mailboxes.db', () => {
+  it('never calls an entry gone when some mailbox uniqueid is unknown', () => {
+    const c = classifySeenEntry('fred', 'u1', null, 'user.fred.X: uniqueid unknown');
+    expect(c.verdict).toBe('keep');
+    expect(c.reason).toMatch(/could not be fully resolved/);
+    expect(classifySeenEntry('fred', 'u1', mb(), 'x').verdict).toBe('SEEN_OWNER_OBSOLETE');
+  });
+});
