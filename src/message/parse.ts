@@ -81,13 +81,15 @@ export class MessageParseError extends Error {
 }
 
 const NULL_GUID = Buffer.alloc(20);
+/** "No Content-Type parsed yet" (C's NULL type), distinct from a parsed empty type token. */
+export const NO_TYPE: Buffer = Buffer.alloc(0);
 const DEFAULT_TYPE = B('TEXT/PLAIN; CHARSET=us-ascii');
 const DIGEST_DEFAULT_TYPE = B('MESSAGE/RFC822');
 
 function emptyBody(): Body {
   return {
-    type: B(''),
-    subtype: B(''),
+    type: NO_TYPE,
+    subtype: NO_TYPE,
     params: [],
     id: null,
     description: null,
@@ -143,12 +145,12 @@ export function partCharset(b: Body, opts: ResolvedOptions): { encoding: Encodin
     else encoding = ENCODING.UNKNOWN;
   } else if (e) encoding = ENCODING.UNKNOWN; // an empty token: encoding[0] is NUL → default case
   let charset = lookupCharset('us-ascii', opts.charsets);
-  if ((!b.type.length || isType(b, 'TEXT')) && opts.cacheVersion < 11) {
+  if ((b.type === NO_TYPE || isType(b, 'TEXT')) && opts.cacheVersion < 11) {
     // 3.2/3.4 (cache v10): the first charset parameter decides, even when unknown or empty.
     const p = b.params.find((q) => eqIgnoreCase(q.attribute, 'charset'));
     const v = p ? cstr(p.value) : null;
     if (v && v.length) charset = lookupCharset(v.toString('latin1'), opts.charsets);
-  } else if (!b.type.length || isType(b, 'TEXT')) {
+  } else if (b.type === NO_TYPE || isType(b, 'TEXT')) {
     for (const p of b.params) {
       if (!eqIgnoreCase(p.attribute, 'charset')) continue;
       const v = cstr(p.value);
@@ -324,7 +326,7 @@ function parseHeaders(msg: Msg, body: Body, defaultType: Buffer, boundaries: Buf
   body.headerSize = truncated && z < 0 ? (cutTo >= 0 ? cutTo : total) : h.length - 1;
 
   scanHeaders(msg, body, h);
-  if (!body.type.length) setType(body, typeFromString(defaultType));
+  if (body.type === NO_TYPE) setType(body, typeFromString(defaultType));
   return sawBoundary;
 }
 
@@ -460,8 +462,8 @@ function addresses(h: Buffer, v: number): Address[] | null {
 
 /** message_parse_bodytype: every Content-Type clears the previous one, valid or not. */
 function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
-  body.type = B('');
-  body.subtype = B('');
+  body.type = NO_TYPE;
+  body.subtype = NO_TYPE;
   body.params = [];
   const p = rfc822space(h, v);
   if (p === null) return;

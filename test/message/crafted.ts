@@ -198,6 +198,8 @@ export function craftedMessages(): Crafted[] {
   out.push(simple('params: comments, folds, garbage', ['Content-Type: text/plain (c) ; a = "b\\"c" (x) ; d=e f ; g ; =h; i=j', '  ;k="l', ' m"; n=']));
   out.push(simple('disposition and language', ['Content-Disposition: INLINE; filename*0="a"; filename*1*=%41; filename*2="b c"', 'Content-Language: en-GB, (c) de , x_y', 'Content-Location: http://x', 'Content-MD5: abc', 'Content-ID: <id>', 'Content-Description: d']));
   out.push(simple('language only garbage', ['Content-Language: 12']));
+  out.push(simple('empty type token', ['Content-Type: /mixed; boundary=b'], '--b\r\n\r\nx\r\n--b--\r\n'));
+  out.push(simple('empty subtype token', ['Content-Type: text/; charset=utf-8']));
 
   // --- addresses
   for (const a of [
