@@ -1,15 +1,16 @@
 // The oracle for `cyrus-fsck dump`: a real Cyrus 3.6.1 sync_client pushes every mailbox of a
 // populated master (flags, dozens of keywords, expunged records, a \Deleted one, per-message
 // shared and private annotations with 8-bit and quoted values, mailbox annotations, a quota
-// root, a shared-seen mailbox, a message copied between folders, a grandchild folder) to an empty replica through a
-// recording relay. Our dump of each mailbox, made afterwards from the master's files, must equal
-// what sync_client sent for it byte for byte: the APPLY MAILBOX line, and the APPLY MESSAGE
-// lines once the files sync_client had already uploaded in the same session are left out
-// (it sends each GUID once per session); a whole `dump -u USER` equals the whole session's
-// APPLY MESSAGE / APPLY MAILBOX lines. Every captured line also parses and prints back to
-// the same bytes. Some folders are rewritten to index versions 12, 14 and 15 first. In --path mode the only differences are the fields only mailboxes.db and
-// annotations.db hold (FOLDERMODSEQ, mailbox ANNOTATIONS).
-import { mkdtempSync, readFileSync } from 'node:fs';
+// root, a shared-seen mailbox, a message copied between folders, a grandchild folder, messages
+// moved to an archive partition, folders rewritten to index versions 12, 14 and 15) to an empty
+// replica through a recording relay. Our dump of each mailbox, made afterwards from the
+// master's files, must equal what sync_client sent for it byte for byte: the APPLY MAILBOX line,
+// and the APPLY MESSAGE lines once the files sync_client had already uploaded in the same
+// session are left out (it sends each GUID once per session); a whole `dump -u USER` equals the
+// whole session's APPLY MESSAGE / APPLY MAILBOX lines. Every captured line also parses and
+// prints back to the same bytes. In --path mode the only differences are the fields only
+// mailboxes.db and annotations.db hold (FOLDERMODSEQ, mailbox ANNOTATIONS).
+import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -25,8 +26,9 @@ import {
   type DKvList,
   type DlistNode,
 } from '../../src/dlist/index.js';
+import { InternalFlag, decodeIndex } from '../../src/format/index/index.js';
 import { describeInterop } from '../harness/env.js';
-import { CyrusInstance } from '../harness/instance.js';
+import { CyrusInstance, cyrusIds } from '../harness/instance.js';
 import { populate, type Population } from '../harness/populate.js';
 import { clientBytes, startSyncRelay, type SyncRelay } from '../harness/sync-relay.js';
 import { listMailboxes, mbpath, reconstructVersion, syncClient } from '../harness/tools.js';
@@ -79,7 +81,15 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
   beforeAll(async () => {
     replica = await CyrusInstance.start({ name: 'dpr', syncServer: true });
     relay = await startSyncRelay(replica.ports.sync!);
-    master = await CyrusInstance.start({ name: 'dpm', syncTo: replica, conf: { sync_port: String(relay.port) } });
+    // An archive partition: cyr_expire -A moves old messages there (FLAG_INTERNAL_ARCHIVED).
+    const archive = mkdtempSync(join(tmpdir(), 'cyrus-fsck-archive-'));
+    const { uid, gid } = cyrusIds();
+    chownSync(archive, uid, gid);
+    master = await CyrusInstance.start({
+      name: 'dpm',
+      syncTo: replica,
+      conf: { sync_port: String(relay.port), archive_enabled: 'yes', 'archivepartition-default': archive },
+    });
     pop = await populate(master, { seed: 11, users: ['alice', 'bob'], messages: 10, keywords: 24 });
     await master.withImap(undefined, async (c) => {
       await c.ok('SETQUOTA', 'user.bob', '(STORAGE 100000)');
@@ -99,6 +109,7 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
     await reconstructVersion(master, 'user.bob.Archive', 12);
     await reconstructVersion(master, 'user.bob.Archive.2023', 14);
     await reconstructVersion(master, 'user.alice.Archive.2023', 15);
+    await master.tool('cyr_expire', ['-A', '0', '-u', 'bob']);
     mailboxes = await listMailboxes(master);
     for (const u of pop.users) await syncClient(master, { users: [u] });
     await syncClient(master, { mailboxes: mailboxes.filter((m) => !m.startsWith('user.')) });
@@ -122,13 +133,16 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
     await relay?.close();
   });
 
-  it('sync_client sent an APPLY MAILBOX for every mailbox with records, expunges and annotations', () => {
+  it('sync_client sent an APPLY MAILBOX for every mailbox with records, expunges and annotations', async () => {
     const email = mailboxes.filter((m) => sent.has(m));
     expect(email.length).toBeGreaterThanOrEqual(pop.mailboxes.length);
     const all = [...sent.values()].map((s) => print(s.mailbox).toString('latin1')).join('');
     const needles = ['\\Expunged', '\\Deleted', 'QUOTAROOT user.bob', 'OPTIONS PS', '/vendor/cmu/cyrus-imapd/savedate', 'USERID alice MODSEQ 0 VALUE "inbox of alice"', 'VALUE {'];
     expect(needles.filter((n) => !all.includes(n))).toEqual([]);
     expect(sent.has('user.alice.Deep') && sent.has('user.alice.Deep.Er')).toBe(true);
+    // cyr_expire -A archived bob's messages: their files are read from the archive partition.
+    const bob = decodeIndex(readFileSync(join(await mbpath(master, 'user.bob'), 'cyrus.index')));
+    expect(bob.records.filter((r) => r.internalFlags & InternalFlag.ARCHIVED).length).toBeGreaterThan(0);
     const v12 = print(sent.get('user.bob.Archive')!.mailbox).toString('latin1');
     expect(v12).toContain('SYNC_CRC_ANNOT 0 ');
     // Below v15 the record has no savedate slot: reconstruct -V kept it as a stored annotation
