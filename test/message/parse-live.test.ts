@@ -109,7 +109,9 @@ describeInterop('message parsing against live Cyrus 3.6.1 reconstruct', () => {
       const f = files[rng.next(files.length)]!;
       const bytes = readFileSync(join(src, f));
       if (bytes.length > 200_000) continue;
-      fuzzed.push({ label: `fuzz of ${f} #${fuzzed.length}`, bytes: mutate(bytes, rng) });
+      let m = mutate(bytes, rng);
+      for (let r = 1; r < Number(process.env.FUZZ_ROUNDS ?? 1); r++) m = mutate(m, rng);
+      fuzzed.push({ label: `fuzz of ${f} #${fuzzed.length}`, bytes: m });
     }
     const dir = await indexWithCyrus(inst, 'user.fuzz', fuzzed, 'UTC', false);
     expectSame('fuzzed corpus (live reconstruct)', dir, fuzzed, { timeZone: 'UTC' }, false);
