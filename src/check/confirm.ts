@@ -16,6 +16,7 @@ import { messagePath, verifyMetadata, type FileCheck, type MailboxData, type Met
 export interface FirstLook {
   verdict: MetaVerdict;
   scan: FolderScan;
+  archiveScan?: FolderScan;
   /** Findings from hashing, with the file check that produced each. */
   fileFindings: Array<{ finding: Finding; check: FileCheck }>;
 }
@@ -41,7 +42,7 @@ const exists = async (path: string) => {
 /** The files whose presence a finding depends on, to be stat()ed under the lock. */
 function pathsToRecheck(first: FirstLook): string[] {
   const paths = new Set<string>();
-  for (const name of first.scan.odd) paths.add(`${first.scan.dir}/${name}`);
+  for (const sc of [first.scan, first.archiveScan]) for (const name of sc?.odd ?? []) paths.add(`${sc!.dir}/${name}`);
   for (const f of first.verdict.findings) if ((f.code === 'UNINDEXED_FILE' || f.code === 'UNINDEXED_FILE_REUSE') && f.file) paths.add(f.file);
   for (const { check } of first.fileFindings) paths.add(check.path);
   return [...paths];
@@ -72,13 +73,13 @@ export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal
     ({ d: data, p: present } = await snapshot());
   }
 
-  // The folder listing of the first pass, minus files that are gone now.
-  const scan: FolderScan = {
-    ...first.scan,
-    odd: first.scan.odd.filter((n) => present.get(`${first.scan.dir}/${n}`) !== false),
-    uids: first.scan.uids.filter((u) => present.get(messagePath(first.scan.dir, u)) !== false),
-  };
-  const verdict = verifyMetadata(data, scan);
+  // The folder listings of the first pass, minus files that are gone now.
+  const still = (sc: FolderScan): FolderScan => ({
+    ...sc,
+    odd: sc.odd.filter((n) => present.get(`${sc.dir}/${n}`) !== false),
+    uids: sc.uids.filter((u) => present.get(messagePath(sc.dir, u)) !== false),
+  });
+  const verdict = verifyMetadata(data, still(first.scan), first.archiveScan && still(first.archiveScan));
   const findings = [...verdict.findings];
   for (const { finding, check } of first.fileFindings) {
     const now = verdict.recordsByUid.get(check.uid);

@@ -122,15 +122,20 @@ export async function runCheck(o: RunOptions): Promise<RunResult> {
 }
 
 async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, o: RunOptions): Promise<MailboxReport> {
-  const [data, scan] = await Promise.all([readMailbox(t), scanFolder(t.dir)]);
+  const [data, scan, archiveScan] = await Promise.all([
+    readMailbox(t),
+    scanFolder(t.dir),
+    // Cyrus lists the archive folder too (find_files); often it does not exist, which is fine.
+    t.archiveDir ? scanFolder(t.archiveDir) : Promise.resolve(undefined),
+  ]);
   if (t.listed && scan.error === 'ENOENT') return dirMissing(t);
-  const verdict = verifyMetadata(data, scan);
+  const verdict = verifyMetadata(data, scan, archiveScan);
 
   const { fileFindings, bytes } = await hashAll(verdict.files, pool, counts, o);
   let findings: Finding[] = [...verdict.findings, ...fileFindings.map((x) => x.finding)];
   let final = verdict;
   if (findings.length > 0) {
-    const first: FirstLook = { verdict, scan, fileFindings };
+    const first: FirstLook = { verdict, scan, archiveScan, fileFindings };
     const c = await confirm(t, first, { signal: o.signal, lockTimeoutMs: o.lockTimeoutMs });
     if (c.vanished) o.reporter.note(`${t.name}: folder ${t.dir} vanished during the check (deleted or renamed); nothing reported`);
     const withdrawn = findings.length - c.findings.length;

@@ -97,7 +97,11 @@ export function messagePath(dir: string, uid: number): string {
   return `${dir}/${uid}.`;
 }
 
-export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
+/**
+ * Everything that can be decided from the metadata and the folder listing(s): `archiveScan` is
+ * the archive partition's folder of this mailbox, when it has one (ARCHIVED records' files).
+ */
+export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: FolderScan): MetaVerdict {
   const findings: Finding[] = [];
   const files: FileCheck[] = [];
   const recordsByUid = new Map<number, IndexRecord>();
@@ -126,7 +130,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
   if (d.index.buf === undefined) {
     if (d.index.error === 'ENOENT') findings.push(finding('INDEX_MISSING', 'cyrus.index is missing'));
     else findings.push(finding('INDEX_MISSING', `cyrus.index cannot be read: ${d.index.error}`));
-    return withFileFindings(v, scan, false);
+    return withFileFindings(v, scan, false, archiveScan);
   }
   const ibuf: Buffer = d.index.buf;
   let h: IndexHeader;
@@ -142,7 +146,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
       // start_offset / record_size that do not fit the version: the geometry cannot be trusted.
       findings.push(finding('INDEX_HEADER_CRC', `cyrus.index header is inconsistent: ${e.message}`, { offset: e.offset }));
     }
-    return withFileFindings(v, scan, false);
+    return withFileFindings(v, scan, false, archiveScan);
   }
   v.header = h;
   v.indexVersion = h.minorVersion;
@@ -166,7 +170,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
         actual: ibuf.length,
       }),
     );
-    return withFileFindings(v, scan, false);
+    return withFileFindings(v, scan, false, archiveScan);
   }
 
   // header_file_crc: Cyrus warns only when both sides are non-zero (never-set is not damage);
@@ -343,26 +347,37 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan): MetaVerdict {
       }
     }
   }
-  return withFileFindings(v, scan, true);
+  return withFileFindings(v, scan, true, archiveScan);
 }
 
 /** Odd files always; unindexed files only when the index could be read to the end. */
-function withFileFindings(v: MetaVerdict, scan: FolderScan, indexUsable: boolean): MetaVerdict {
-  for (const name of scan.odd) {
-    v.findings.push(finding('ODD_FILE', 'a file Cyrus does not expect in a mailbox folder', { file: `${scan.dir}/${name}` }));
+function withFileFindings(v: MetaVerdict, scan: FolderScan, indexUsable: boolean, archiveScan?: FolderScan): MetaVerdict {
+  const usable = indexUsable && v.header !== undefined;
+  for (const sc of archiveScan && !archiveScan.error ? [scan, archiveScan] : [scan]) {
+    v.findings.push(...folderFindings(sc, usable ? v.recordUids : undefined, v.header?.lastUid ?? 0));
   }
-  if (!indexUsable || !v.header) return v;
-  const lastUid = v.header.lastUid;
-  const have = v.recordUids;
+  return v;
+}
+
+/**
+ * ODD_FILE for every odd name of a folder listing; UNINDEXED_FILE(_REUSE) for every `N.` file
+ * whose uid has no record (`recordUids` ascending; undefined when the index is unusable).
+ */
+export function folderFindings(scan: FolderScan, recordUids: Uint32Array | undefined, lastUid: number): Finding[] {
+  const out: Finding[] = [];
+  for (const name of scan.odd) {
+    out.push(finding('ODD_FILE', 'a file Cyrus does not expect in a mailbox folder', { file: `${scan.dir}/${name}` }));
+  }
+  if (!recordUids) return out;
   let j = 0;
   for (const uid of scan.uids) {
-    while (j < have.length && have[j]! < uid) j++;
-    if (j < have.length && have[j] === uid) continue;
+    while (j < recordUids.length && recordUids[j]! < uid) j++;
+    if (j < recordUids.length && recordUids[j] === uid) continue;
     const file = messagePath(scan.dir, uid);
     if (uid > lastUid) {
-      v.findings.push(finding('UNINDEXED_FILE', `message file with no record, above last_uid ${lastUid}`, { uid, file }));
+      out.push(finding('UNINDEXED_FILE', `message file with no record, above last_uid ${lastUid}`, { uid, file }));
     } else {
-      v.findings.push(
+      out.push(
         finding('UNINDEXED_FILE_REUSE', `message file with no record, at or below last_uid ${lastUid} (appending it as-is would reuse a UID)`, {
           uid,
           file,
@@ -370,7 +385,7 @@ function withFileFindings(v: MetaVerdict, scan: FolderScan, indexUsable: boolean
       );
     }
   }
-  return v;
+  return out;
 }
 
 function cacheGeneration(cache: Loaded): number | undefined {

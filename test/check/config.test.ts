@@ -2,7 +2,7 @@
 // 3.6.1, which lists the index fixtures' mailboxes by their uniqueids): a partition is laid out
 // in the uuid layout from the real mailbox folders, and check finds them as Cyrus would.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyOf, fixture, indexFixture, INDEX_VERSIONS, seenFixture } from '../helpers/fixtures.js';
@@ -91,6 +91,24 @@ describe('check -C imapd.conf', () => {
     expect(byMailbox(r.doc!)['user.fx17']).toEqual(['UNIQUEID_MISMATCH', 'SYNC_CRC_ANNOT_MISMATCH']);
     const f = r.doc!.mailboxes[0]!.findings[0]!;
     expect(f).toMatchObject({ expected: UNIQUEIDS['user.fx17'], actual: UNIQUEIDS['user.fx16'] });
+  });
+
+  it("the archive partition's folder is listed too: odd and unindexed files there are found", () => {
+    const s = server();
+    const archive = join(s.spool, '..', 'archive');
+    writeFileSync(s.conf, `${readFileSync(s.conf, 'utf8')}archive_enabled: yes\narchivepartition-default: ${archive}\n`);
+    const adir = uuidDir(archive, UNIQUEIDS['user.fx17']!);
+    mkdirSync(adir, { recursive: true });
+    copyFileSync(join(indexFixture(17), 'mailbox', '3.'), join(adir, '3.')); // has a record: fine
+    copyFileSync(join(indexFixture(17), 'mailbox', '3.'), join(adir, '40.'));
+    writeFileSync(join(adir, 'leftover.tmp'), 'x');
+    const r = check(s, ['--json', 'user.fx17']);
+    expect(r.doc!.mailboxes[0]!.findings.map((f) => [f.code, f.file])).toEqual([
+      ['ODD_FILE', join(adir, 'leftover.tmp')],
+      ['UNINDEXED_FILE', join(adir, '40.')],
+    ]);
+    // Mailboxes without an archive folder are not bothered by its absence.
+    expect(byMailbox(check(s, ['--json', 'user.fx16']).doc!)['user.fx16']).toEqual([]);
   });
 
   it('MAILBOX_UNLISTED: a folder with a cyrus.header that no entry names (reported on a full check)', () => {
