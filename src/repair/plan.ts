@@ -509,11 +509,20 @@ export function makePlan(decoded: Decoded, facts: FolderFacts, parsed: Map<numbe
     lastUid = f.uid;
     act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record, above last_uid: appended with its own UID${hint ? ` (flags and date from backup ${hint.source})` : ' (no flags known)'}` });
   }
+  let tombstones = 0;
   for (const f of reuse) {
     const uid = ++lastUid;
     fileOpsLater.push({ op: 'rename', from: f.path, to: `${raw.files.dir}/${uid}.` });
     const hint = addFile(f, uid);
-    act({ kind: 'renumber-file', outcome: 'fixed', uid: f.uid, newUid: uid, file: f.path, message: `message file with no record at or below last_uid: renamed to ${uid}. and appended (a UID is never reused)${hint ? `; flags and date from backup ${hint.source}` : ''}` });
+    // The old UID is recorded as expunged (same GUID, a new modseq): a replica that still has
+    // it expunges its copy instead of copying it back as a duplicate (sync_support.c treats a
+    // replica-only record above deletedmodseq as one to copy back).
+    const copy = appended[appended.length - 1]!;
+    const tomb: IndexRecord = { ...copy.r, uid: f.uid, systemFlags: 0, userFlags: [0, 0, 0, 0], internalFlags: (InternalFlag.EXPUNGED | InternalFlag.UNLINKED) >>> 0, cacheOffset: 0, cacheCrc: 0, modseq: nextModseq() };
+    if (tomb.createdmodseq !== undefined) tomb.createdmodseq = tomb.modseq;
+    appended.push({ uid: f.uid, r: tomb, bump: false });
+    tombstones++;
+    act({ kind: 'renumber-file', outcome: 'fixed', uid: f.uid, newUid: uid, file: f.path, modseq: tomb.modseq, message: `message file with no record at or below last_uid: renamed to ${uid}. and appended (a UID is never reused); uid ${f.uid} recorded as expunged so replicas drop their copy${hint ? `; flags and date from backup ${hint.source}` : ''}` });
   }
   for (const { uid: oldUid, flagsFrom } of reappend) {
     const f = facts.files.get(oldUid)!;
@@ -535,7 +544,8 @@ export function makePlan(decoded: Decoded, facts: FolderFacts, parsed: Map<numbe
 
   // ---- new modseqs for changed records, in UID order
   const firstExp = { v: h.firstExpunged ?? 0 };
-  let unlinkedNow = false;
+  let unlinkedNow = tombstones > 0;
+  if (tombstones && (!firstExp.v || firstExp.v > o.now)) firstExp.v = o.now;
   for (const w of [...work.values()].sort((a, b) => a.uid - b.uid)) {
     if (!w.bump) continue;
     w.r.modseq = nextModseq();
@@ -547,7 +557,7 @@ export function makePlan(decoded: Decoded, facts: FolderFacts, parsed: Map<numbe
     if (isUnlinked(w.r) && !(w.orig && isUnlinked(w.orig))) unlinkedNow = true;
     for (const a of actions) if (a.uid === w.uid && a.modseq === undefined && a.kind !== 'renumber-file') a.modseq = w.r.modseq;
   }
-  for (const w of appended) for (const a of actions) if ((a.newUid ?? a.uid) === w.uid && a.modseq === undefined) a.modseq = w.r.modseq;
+  for (const w of appended) for (const a of actions) if ((a.newUid ?? a.uid) === w.uid && a.modseq === undefined && !isExpunged(w.r)) a.modseq = w.r.modseq;
 
   // ---- cache bytes
   const all = [...work.values(), ...appended].sort((a, b) => a.uid - b.uid);

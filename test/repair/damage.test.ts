@@ -182,7 +182,7 @@ describeInterop('repair: every damage on a live master with a replica', () => {
       const twin = `t${i}`;
       const m: Mbx = { inst: master, ...(await mailboxWith(master, user, 6, 40 + i)) };
       const t: Mbx = { inst: master, ...(await mailboxWith(master, twin, 6, 40 + i)) };
-      await syncClient(master, { users: [user] });
+      await syncClient(master, { users: [user, twin] });
       expect(await compareReplica(master, replica, [m.mailbox])).toEqual([]);
       if (c.backupFirst) {
         setHeaderU32(m.dir, HDR.answered, 7);
@@ -202,6 +202,11 @@ describeInterop('repair: every damage on a live master with a replica', () => {
       const cy = await master.tool('reconstruct', [...(c.cyrusArgs ?? []), t.mailbox], { allowFail: true });
       const twinAfter = await imapView(master, t.mailbox).catch(() => undefined);
       const cyLoss = twinAfter ? lossSummary(twinBefore, twinAfter) : undefined;
+      // …and what replication then makes of Cyrus's repair.
+      const cySync = await master.tool('sync_client', ['-v', '-u', twin], { allowFail: true });
+      const twinSynced = await imapView(master, t.mailbox).catch(() => undefined);
+      const cyDup = twinSynced ? twinSynced.messages.length - new Set(twinSynced.messages.map((x) => x.sha1)).size : 0;
+      const cySyncLoss = twinSynced ? lossSummary(twinBefore, twinSynced) : undefined;
 
       const r = repairCli(master, [m.mailbox, '--json', ...(c.args ?? [])]);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(c.exit);
@@ -268,12 +273,19 @@ describeInterop('repair: every damage on a live master with a replica', () => {
         expect(await compareReplica(master, replica, [m.mailbox])).toEqual([]);
       }
 
-      const synced = lossSummary(before, await imapView(master, m.mailbox));
+      const syncedView = await imapView(master, m.mailbox);
+      const synced = lossSummary(before, syncedView);
+      // Nothing came back twice (a replica copying back a UID the master lost would duplicate it).
+      const count = (v: MailboxView) => v.messages.reduce((n, x) => n.set(x.sha1, (n.get(x.sha1) ?? 0) + 1), new Map<string, number>());
+      const [c0, c1] = [count(before), count(syncedView)];
+      const extra = c.id === 'unindexed-above' ? 1 : 0;
+      expect([...c1.values()].reduce((a, b) => a + b, 0), 'messages after sync_client').toBeLessThanOrEqual(before.messages.length + extra);
+      for (const [sha, n] of c1) if (c.id !== 'unindexed-above') expect(n, `duplicated after sync_client: ${sha}`).toBeLessThanOrEqual(c0.get(sha) ?? 1);
       table.push({
         id: c.id,
         damage: c.damage,
         ours: `exit ${r.code}; ${summarise(actions)}; lost ${ours.lost.join(',') || 'none'}; moved ${ours.moved.join(',') || 'none'}; flags lost ${ours.flagsLost.length}; after sync_client: flags lost ${synced.flagsLost.length}`,
-        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}`,
+        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}; after sync_client (exit ${cySync.code}): ${cySyncLoss ? `lost ${cySyncLoss.lost.join(',') || 'none'}, flags lost ${cySyncLoss.flagsLost.length}, duplicates ${cyDup}` : 'unreadable'}`,
       });
     });
   }
