@@ -150,3 +150,8 @@ export function encodeCacheFile(file: { generation: number; records: readonly { 
   head.writeUInt32BE(file.generation >>> 0, 0);
   return Buffer.concat([head, ...file.records.map((r) => encodeCacheRecord(r.items))]);
 }
+
+/** Names of the items that differ between two records (for CACHE_STALE-style findings). */
+export function diffCacheItems(a: CacheItems, b: CacheItems): CacheItemName[] {
+  return CACHE_ITEMS.filter((n) => !a[n].equals(b[n]));
+}

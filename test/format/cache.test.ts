@@ -6,6 +6,7 @@ import {
   cacheRecordCrc,
   decodeCacheFile,
   decodeCacheRecord,
+  diffCacheItems,
   encodeCacheFile,
   encodeCacheRecord,
   encodedCacheCrc,
@@ -89,6 +90,14 @@ describe('cyrus.cache framing errors', () => {
   it('offsets inside the header or past the end are rejected', () => {
     expect(() => decodeCacheRecord(file, 0)).toThrow(/inside the file header/);
     expect(() => decodeCacheRecord(file, file.length)).toThrow(/past end of file/);
+  });
+
+  it('diffCacheItems names exactly the items that differ', () => {
+    const a = decodeCacheRecord(file, 4).items;
+    const other = CACHE_ITEMS.map((n, i) => (n === 'SUBJECT' || n === 'BODY' ? Buffer.from('changed') : items[i]!));
+    const b = decodeCacheRecord(Buffer.concat([Buffer.from([0, 0, 0, 7]), encodeCacheRecord(other)]), 4).items;
+    expect(diffCacheItems(a, b)).toEqual(['BODY', 'SUBJECT']);
+    expect(diffCacheItems(a, a)).toEqual([]);
   });
 
   it('a record of other than ten items cannot be encoded', () => {

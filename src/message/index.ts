@@ -1,0 +1,23 @@
+// What Cyrus derives from a message file, reproduced byte for byte (issue 5).
+//
+// Public API:
+//   expectedCacheRecord(path | Buffer | ByteSource, options?) → { record, items, cacheRecord, warnings }
+//       record: size, headerSize, contentLines, parsedSize, sentdate, gmtime (32-bit as stored; 0 =
+//       Cyrus falls back to internaldate, see withFallbacks), guid (hex), cacheVersion, cacheCrc.
+//       items: the ten cache items (format/cache.ts CacheItems); cacheRecord: the encoded record.
+//       Throws MessageParseError (EMPTY, TOO_DEEP), UnsupportedCacheVersionError, fs errors.
+//   parseMessage(source, options?) → ParsedMessage (the MIME tree) and recordFromParsed(parsed, options?)
+//   parseDateHeader(value, timeZone), withFallbacks(dates, internaldate, timeZone), toIndexTime(t)
+//   decodeMimeHeader(bytes, options?) → UTF-8 (RFC 2047, as charset_parse_mimeheader)
+//   lookupCharset(name, tables?) → Charset | undefined ("known" as Cyrus + ICU decide)
+//   ParseOptions: cacheVersion (10 | 11), maxHeaderLines, boundaryLimit, rfc2046Strict,
+//       rfc2047Utf8, timeZone (IANA, the Cyrus host's), charsets, maxHeaderBytes, maxDepth.
+//   FileSource / BufferSource: streaming byte sources (bounded memory for any file size).
+export { expectedCacheRecord, recordFromParsed, type ExpectedCacheRecord, type ExpectedRecordFields } from './record.js';
+export { parseMessage, partCharset, MessageParseError, type Body, type ParsedMessage } from './parse.js';
+export { parseDateHeader, toIndexTime, withFallbacks, type DateResult } from './datetime.js';
+export { decodeMimeHeader, type MimeHeaderOptions } from './mimeheader.js';
+export { lookupCharset, defaultCharsetTables, CYRUS_ALIASES, type Charset, type CharsetTables } from './charset.js';
+export { resolveOptions, SUPPORTED_CACHE_VERSIONS, UnsupportedCacheVersionError, type ParseOptions } from './options.js';
+export { BufferSource, FileSource, type ByteSource } from './source.js';
+export { parseAddressList, type Address } from './address.js';
