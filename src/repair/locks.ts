@@ -5,8 +5,8 @@
 //   1. the user namespace lock `*U*<userid>` (global `*U*` for shared mailboxes), exclusive;
 //   2. the mailbox name lock (`<uniqueid>.lock`, or the name for legacy-dirs mailboxes):
 //      shared for user mailboxes — Cyrus re-opens cyrus.index by path at every index lock there
-//      (mailbox_mboxlock_reopen), so sessions pick up the file we rename in — but exclusive for
-//      shared mailboxes, whose sessions keep their descriptor and would write to the old inode;
+//      (mailbox_mboxlock_reopen), so sessions pick up the file we rename in — and exclusive for
+//      shared mailboxes (no namespace lock to re-open under), as a repack takes it;
 //   3. an exclusive fcntl lock on cyrus.index, through the one descriptor every later read of
 //      that file goes through.
 //

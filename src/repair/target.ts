@@ -62,8 +62,9 @@ export function repairTarget(conf: ImapdConf, m: MailboxListing): RepairTarget {
     locks: {
       namespace: userNamespaceLockPath(conf, owner),
       name: mailboxLockPath(conf, loc),
-      // Sessions on shared mailboxes keep their cyrus.index descriptor (no namespace lock, no
-      // re-open): only the exclusive name lock proves none has it open.
+      // Shared mailboxes have no user namespace lock to re-open cyrus.index under, so take the
+      // name lock exclusively, as a repack does. (3.6.1's imapd holds no name lock between
+      // commands and re-reads the replaced index; test/repair/locking.test.ts checks it.)
       nameExclusive: owner === null,
       index: p.index,
     },

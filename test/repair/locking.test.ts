@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeInterop, which } from '../harness/env.js';
 import { CyrusInstance, cyrusIds, runProcess } from '../harness/instance.js';
 import { CYRUS_BIN } from '../harness/env.js';
+import { imapView } from '../harness/tools.js';
 import { waitForWriteLock, fileSha1, HDR, indexPath, mailboxWith, reconstructComplaints, repairCli, repairCliAsync, setHeaderU32 } from './helpers.js';
 
 
@@ -136,5 +137,28 @@ describeInterop('repair: locks shared with Cyrus, dry run, backups, undo, sync l
     const t = await reconstruct(['-n', mailbox]);
     expect(t.end - t.start).toBeLessThan(1500);
     expect(repairCli(inst, [mailbox]).code).toBe(1);
+  });
+
+  it('shared mailbox: a session that has it selected writes into the repaired index afterwards', async () => {
+    const shared = 'shared.locktest';
+    await inst.withImap(undefined, async (c) => {
+      await c.create(shared);
+      await c.setAcl(shared, 'admin', 'lrswipkxtecda');
+      for (let i = 0; i < 3; i++) await c.append(shared, Buffer.from(`Subject: s${i}\r\n\r\nbody ${i}\r\n`));
+    });
+    const sdir = (await inst.tool('mbpath', [shared])).stdout.trim();
+    setHeaderU32(sdir, HDR.flagged, 2);
+    // Cyrus 3.6.1's imapd holds no name lock between commands (checked in /proc/locks) and
+    // re-reads cyrus.index at its next command, so the file replaced under it is the one it uses.
+    const session = await inst.imap();
+    await session.select(shared);
+    const r = repairCli(inst, [shared]);
+    expect(r.code, r.stderr).toBe(1);
+    await session.uidStore('2', '+', ['\\Flagged']);
+    await session.ok('NOOP');
+    await session.logout();
+    const v = await imapView(inst, shared);
+    expect(v.messages.map((m) => m.flags.join(' '))).toEqual(['', '\\Flagged', '']);
+    expect(await reconstructComplaints(inst, shared)).toEqual([]);
   });
 });
