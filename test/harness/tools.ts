@@ -29,11 +29,19 @@ export async function mbpath(inst: CyrusInstance, mailbox: string): Promise<stri
   return (await inst.tool('mbpath', [mailbox])).stdout.trim();
 }
 
-/** `reconstruct -V version mailbox`: Cyrus rewrites the index (and cache) in that version. */
-export async function reconstructVersion(inst: CyrusInstance, mailbox: string, version: number): Promise<ToolResult> {
-  const r = await inst.tool('reconstruct', ['-V', String(version), mailbox]);
+/** mbpath of several mailboxes in one run, by name. */
+export async function mbpaths(inst: CyrusInstance, mailboxes: string[]): Promise<Map<string, string>> {
+  const lines = (await inst.tool('mbpath', mailboxes)).stdout.split('\n').filter(Boolean);
+  if (lines.length !== mailboxes.length) throw new Error(`mbpath printed ${lines.length} paths for ${mailboxes.length} mailboxes`);
+  return new Map(mailboxes.map((m, i) => [m, lines[i]!]));
+}
+
+/** `reconstruct -V version mailbox…`: Cyrus rewrites the index (and cache) in that version. */
+export async function reconstructVersion(inst: CyrusInstance, mailbox: string | string[], version: number): Promise<ToolResult> {
+  const names = typeof mailbox === 'string' ? [mailbox] : mailbox;
+  const r = await inst.tool('reconstruct', ['-V', String(version), ...names]);
   // reconstruct exits 0 even when it fails; its stdout says so.
-  if (/FAILED|Failed to reconstruct/i.test(r.stdout)) throw new Error(`reconstruct -V ${version} ${mailbox}: ${r.stdout}`);
+  if (/FAILED|Failed to reconstruct/i.test(r.stdout)) throw new Error(`reconstruct -V ${version} ${names.join(' ')}: ${r.stdout}`);
   return r;
 }
 
@@ -130,6 +138,17 @@ export interface Mbexamine {
 
 export async function mbexamine(inst: CyrusInstance, mailbox: string): Promise<Mbexamine> {
   return parseMbexamine((await inst.tool('mbexamine', [mailbox])).stdoutBytes);
+}
+
+/** mbexamine of several mailboxes in one run (one process instead of one each). */
+export async function mbexamineMany(inst: CyrusInstance, mailboxes: string[]): Promise<Map<string, Mbexamine>> {
+  const out = (await inst.tool('mbexamine', mailboxes)).stdoutBytes;
+  const text = out.toString('latin1');
+  const starts: Array<[string, number]> = [];
+  for (const m of text.matchAll(/^Examining (\S+)\.\.\. Mailbox Header Info:/gm)) starts.push([m[1]!, m.index!]);
+  const result = new Map<string, Mbexamine>();
+  starts.forEach(([name, at], i) => result.set(name, parseMbexamine(out.subarray(at, starts[i + 1]?.[1] ?? out.length))));
+  return result;
 }
 
 /** Parses mbexamine's output (bytes: cache items are counted in bytes). */
@@ -358,8 +377,9 @@ export async function compareReplica(
   const names = mailboxes ?? (await listMailboxes(master));
   if (!mailboxes) {
     const r = await listMailboxes(replica);
-    if (names.join('\n') !== r.join('\n')) out.push(`mailbox lists differ: master [${names.join(', ')}] replica [${r.join(', ')}]`);
+    if (names.join('\n') !== r.join('\n')) return [`mailbox lists differ: master [${names.join(', ')}] replica [${r.join(', ')}]`];
   }
+  const [mDirs, rDirs] = [await mbpaths(master, names), await mbpaths(replica, names)];
   for (const mb of names) {
     out.push(...diffViews(await imapView(master, mb), await imapView(replica, mb), ['master', 'replica']));
     if (!ownerOf(mb)) {
@@ -368,7 +388,8 @@ export async function compareReplica(
         out.push(...diffViews(m, r, [`master as ${as}`, `replica as ${as}`]));
       }
     }
-    const [m, r] = [await mailboxSyncCrcs(master, mb), await mailboxSyncCrcs(replica, mb)];
+    const crcs = (dir: string) => storedSyncCrcs(readFileSync(join(dir, 'cyrus.index')));
+    const [m, r] = [crcs(mDirs.get(mb)!), crcs(rDirs.get(mb)!)];
     if (m.basic !== r.basic || m.annot !== r.annot) {
       out.push(`${mb} stored SYNC_CRC: master ${m.basic}/${m.annot} ≠ replica ${r.basic}/${r.annot}`);
     }

@@ -12,7 +12,7 @@ import { decodeIndex, isExpunged, optionNames, systemFlagNames, userFlagBits, ty
 import { syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
 import { expectedCacheRecord } from '../../src/message/record.js';
 import type { CyrusInstance } from '../harness/instance.js';
-import { imapView, mbexamine, mbpath, storedSyncCrcs } from '../harness/tools.js';
+import { imapView, mbexamine, mbpath, storedSyncCrcs, type Mbexamine } from '../harness/tools.js';
 
 export interface DecodedMailbox {
   dir: string;
@@ -26,8 +26,8 @@ export interface DecodedMailbox {
 }
 
 /** Reads and decodes a live mailbox's files with our codecs. */
-export async function decodeLive(inst: CyrusInstance, mailbox: string): Promise<DecodedMailbox> {
-  const dir = await mbpath(inst, mailbox);
+export async function decodeLive(inst: CyrusInstance, mailbox: string, knownDir?: string): Promise<DecodedMailbox> {
+  const dir = knownDir ?? (await mbpath(inst, mailbox));
   const indexBytes = readFileSync(join(dir, 'cyrus.index'));
   const header = decodeHeader(readFileSync(join(dir, 'cyrus.header')));
   const annotFile = join(dir, 'cyrus.annotations');
@@ -82,8 +82,8 @@ export async function againstImap(inst: CyrusInstance, mailbox: string, d: Decod
 }
 
 /** Our decoded header, index and cache against `mbexamine` (which skips expunged records). */
-export async function againstMbexamine(inst: CyrusInstance, mailbox: string, d: DecodedMailbox) {
-  const ex = await mbexamine(inst, mailbox);
+export async function againstMbexamine(inst: CyrusInstance, mailbox: string, d: DecodedMailbox, examined?: Mbexamine) {
+  const ex = examined ?? (await mbexamine(inst, mailbox));
   const h = d.index.header;
   const firstUnused = d.flagNames.indexOf('');
   const namedFlags = (firstUnused < 0 ? d.flagNames : d.flagNames.slice(0, firstUnused)).map(utf8);
