@@ -4,7 +4,7 @@
 // there is no mailboxes.db or annotations.db: what only they know is stood in for and noted.
 import { readFile } from 'node:fs/promises';
 import type { MailboxTarget } from '../check/types.js';
-import { parseSwitch, type ImapdConf } from '../config/index.js';
+import { parseSwitch, userFilePath, userInboxName, type ImapdConf } from '../config/index.js';
 import { readDb } from '../db/index.js';
 import { FormatError, operationalError } from '../errors.js';
 import { decodeHeader } from '../format/header.js';
@@ -16,7 +16,9 @@ import {
   type MboxEntry,
 } from '../format/mboxlist-entry.js';
 import { loadMetadata } from '../inspect/load.js';
+import { mailboxOwner } from '../format/annotations.js';
 import { mailboxAnnotations, recordAnnotations } from './annotations.js';
+import { countersRaclModseq, folderModseqs, xconvModseq, type FolderModseqs } from './conversations.js';
 import type { MailboxContent, MailboxIdentity, MessageUpload } from './mailbox.js';
 
 type DbRecord = { key: Buffer; value: Buffer };
@@ -28,6 +30,8 @@ export interface ServerState {
   entries: Map<string, MboxEntry>;
   /** annotations.db records (empty when the file does not exist: no mailbox annotations). */
   annotations: DbRecord[];
+  /** conversations.db folder modseqs by file path, read once per user (conversations: yes). */
+  conversations?: Map<string, FolderModseqs | undefined>;
 }
 
 /** What the dump of one mailbox is built from. */
@@ -148,8 +152,8 @@ export async function loadMailbox(t: MailboxTarget, server?: ServerState, partit
   const deletedPrefix = server?.conf.deletedPrefix;
   const mboxAnn = server ? decode(annotationsDbPath(server.conf), () => mailboxAnnotations(server.annotations, id.uniqueid, id.name, { deletedPrefix })) : [];
   if (!server) notes.push('--path: no annotations.db, so mailbox-level ANNOTATIONS are not sent');
-  if (server && parseSwitch(server.conf.raw('conversations') ?? 'no')) {
-    notes.push('conversations: yes — XCONVMODSEQ and RACLMODSEQ (conversations.db, counters) are not read');
+  if (server && entry && parseSwitch(server.conf.raw('conversations') ?? 'no')) {
+    Object.assign(id, await conversationFields(server, id, entry));
   }
   const recAnn = files.annotations
     ? decode(files.paths.annotations, () =>
@@ -162,4 +166,41 @@ export async function loadMailbox(t: MailboxTarget, server?: ServerState, partit
 /** Where a record's message file is: the spool folder, or the archive folder when ARCHIVED. */
 export function messagePath(t: MailboxTarget, m: Pick<MessageUpload, 'uid' | 'archived'>): string {
   return `${m.archived && t.archiveDir ? t.archiveDir : t.dir}/${m.uid}.`;
+}
+
+/**
+ * XCONVMODSEQ and RACLMODSEQ as sync_prepare_dlists reads them with `conversations: yes`: only
+ * for mailboxes of a user (not DELETED ones, not JMAP submission ones); RACLMODSEQ on INBOX only.
+ * A missing or unreadable file counts as 0, as in Cyrus.
+ */
+async function conversationFields(server: ServerState, id: MailboxIdentity, entry: MboxEntry): Promise<{ xconvmodseq: bigint; raclmodseq: bigint }> {
+  const conf = server.conf;
+  const none = { xconvmodseq: 0n, raclmodseq: 0n };
+  const owner = mailboxOwner(id.name, conf.deletedPrefix);
+  const deleted = id.name.replace(/^[^!]*!/, '').startsWith(`${conf.deletedPrefix}.`);
+  if (!owner || deleted || entry.kind === 'jmapsubmit') return none;
+  const inboxName = userInboxName(conf, owner);
+  const inbox = server.entries.get(inboxName);
+  const layout = inbox ? { uniqueid: inbox.uniqueid ?? undefined, legacyDirs: inbox.flags.legacyDirs } : null;
+  const convPath = userFilePath(conf, owner, 'conversations', layout);
+  server.conversations ??= new Map();
+  if (!server.conversations.has(convPath)) {
+    const buf = await readOptional(convPath);
+    let folders: FolderModseqs | undefined;
+    try {
+      folders = buf ? folderModseqs(readDb(buf, convPath, { expect: (conf.raw('conversations_db') ?? 'twoskip') as 'twoskip' }).records) : undefined;
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      throw new DumpError(`${convPath}: ${e.message}`);
+    }
+    server.conversations.set(convPath, folders);
+  }
+  const folders = server.conversations.get(convPath);
+  const xconvmodseq = folders ? xconvModseq(folders, id) : 0n;
+  let raclmodseq = 0n;
+  if (id.name === inboxName) {
+    const counters = await readOptional(userFilePath(conf, owner, 'counters', layout));
+    if (counters) raclmodseq = countersRaclModseq(counters);
+  }
+  return { xconvmodseq, raclmodseq };
 }

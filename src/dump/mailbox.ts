@@ -33,6 +33,10 @@ export interface MailboxIdentity {
   /** 3.6 mbtype bits (MBTYPE). */
   mbtypeBits: number;
   foldermodseq: bigint;
+  /** With `conversations: yes`: the folder's thread modseq (conversations.db); 0 = not sent. */
+  xconvmodseq?: bigint;
+  /** With `conversations: yes`, INBOX only: the owner's raclmodseq (counters file); 0 = not sent. */
+  raclmodseq?: bigint;
 }
 
 /** The decoded mailbox files sync_prepare_dlists reads. */
@@ -136,6 +140,8 @@ export function applyMailbox(id: MailboxIdentity, c: MailboxContent): DKvList {
   put('LAST_APPENDDATE', num(i.lastAppenddate));
   put('POP3_LAST_LOGIN', num(i.pop3LastLogin));
   put('POP3_SHOW_AFTER', num(i.pop3ShowAfter ?? 0));
+  if (id.xconvmodseq) put('XCONVMODSEQ', num(id.xconvmodseq));
+  if (id.raclmodseq) put('RACLMODSEQ', num(id.raclmodseq));
   put('UIDVALIDITY', u32(i.uidvalidity));
   put('PARTITION', atom(id.partition));
   put('ACL', id.acl === null ? NIL : atom(id.acl));

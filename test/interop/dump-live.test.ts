@@ -14,60 +14,14 @@ import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import {
-  DlistStreamParser,
-  asList,
-  getChild,
-  list,
-  printLine,
-  toAtom,
-  type DFile,
-  type DKvList,
-  type DlistNode,
-} from '../../src/dlist/index.js';
+import { getChild, list, printLine, toAtom, type DKvList } from '../../src/dlist/index.js';
 import { InternalFlag, decodeIndex } from '../../src/format/index/index.js';
 import { describeInterop } from '../harness/env.js';
 import { CyrusInstance, cyrusIds } from '../harness/instance.js';
 import { populate, type Population } from '../harness/populate.js';
 import { clientBytes, startSyncRelay, type SyncRelay } from '../harness/sync-relay.js';
+import { cli, filesOf, isApply, nameOf, parseLines, print, sentByMailbox, type Sent } from '../dump/oracle.js';
 import { listMailboxes, mbpath, reconstructVersion, syncClient } from '../harness/tools.js';
-
-type Line = DlistNode[];
-
-/** Parses one direction of a session in 97-byte chunks (tokens and literals straddle chunks). */
-function parseLines(bytes: Buffer): Line[] {
-  const p = new DlistStreamParser();
-  const out: Line[] = [];
-  for (let i = 0; i < bytes.length; i += 97) out.push(...p.feed(bytes.subarray(i, i + 97)));
-  out.push(...p.end());
-  return out;
-}
-
-/** Cyrus prints the command words raw and the rest as dlists. */
-const print = (l: Line) => printLine([toAtom(l[0])!, ...l.slice(1)]);
-const isApply = (l: Line, what: string) => toAtom(l[0]) === 'APPLY' && toAtom(l[1]) === what;
-const nameOf = (l: Line) => toAtom(getChild(l[2], 'MBOXNAME'));
-const filesOf = (l: Line) => asList(l[2])!.items as DFile[];
-
-async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const err: string[] = [];
-  const w = process.stderr.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(['node', 'cyrus-fsck', ...args]), stderr: err.join('') };
-  } finally {
-    process.stderr.write = w;
-  }
-}
-
-/** What sync_client sent for one mailbox: its APPLY MAILBOX line and the APPLY MESSAGE lines before it. */
-interface Sent {
-  mailbox: Line;
-  messages: Line[];
-  /** GUIDs uploaded earlier in the same session. */
-  uploadedBefore: Set<string>;
-}
 
 describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty replica', () => {
   let master: CyrusInstance;
@@ -114,17 +68,7 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
     for (const u of pop.users) await syncClient(master, { users: [u] });
     await syncClient(master, { mailboxes: mailboxes.filter((m) => !m.startsWith('user.')) });
 
-    for (const cap of relay.captures) {
-      const uploaded = new Set<string>();
-      let pending: Line[] = [];
-      for (const l of parseLines(clientBytes(cap))) {
-        if (isApply(l, 'MESSAGE')) pending.push(l);
-        if (!isApply(l, 'MAILBOX')) continue;
-        sent.set(nameOf(l)!, { mailbox: l, messages: pending, uploadedBefore: new Set(uploaded) });
-        for (const m of pending) for (const f of filesOf(m)) uploaded.add(f.guid);
-        pending = [];
-      }
-    }
+    for (const [k, v] of sentByMailbox(relay.captures)) sent.set(k, v);
   }, 300_000);
 
   afterAll(async () => {

@@ -39,7 +39,8 @@ annotations.db (mailbox annotations), cyrus.header (quota root, flag names), cyr
 (counters, CRCs, records), cyrus.annotations (message annotations). With --path there is no
 mailboxes.db or annotations.db: name, uniqueid and ACL are taken from cyrus.header, FOLDERMODSEQ
 and mailbox annotations are left out, and the partition is "default" unless -p names it; each
-such gap is said on stderr. With conversations: yes, XCONVMODSEQ and RACLMODSEQ are not sent.
+such gap is said on stderr. With conversations: yes, XCONVMODSEQ (the owner's conversations.db)
+and RACLMODSEQ (INBOX, the owner's counters file) are read too.
 
 Examples:
   cyrus-fsck dump user.alice                      the APPLY MAILBOX line, via /etc/imapd.conf
