@@ -1,0 +1,271 @@
+// Header blocks of a part (imap/message.c message_parse_headers and the per-field parsers it
+// dispatches to): collected up to the blank line or a pending boundary, scanned once, each known
+// field parsed with Cyrus's last-one-wins rule, cacheable lines kept for HEADERS (root only).
+import {
+  cachedHeaderText,
+  parseDisposition,
+  parseEncoding,
+  parseLanguage,
+  parseString,
+  parseType,
+  rawFieldValue,
+  rfc822space,
+  type ContentType,
+} from './fields.js';
+import { parseAddressList, type Address } from './address.js';
+import { B, cstr, toLower } from './bytes.js';
+import { decodeMimeHeader } from './mimeheader.js';
+import { cachedHeaderMinVersion } from './cached-headers.js';
+import { maxBoundary, nextLine, NO_TYPE, pendingBoundary, setType, typeFromString, type Body, type Msg } from './body.js';
+
+const HEADER_NAMES = new Map<string, string>(
+  [
+    'bcc',
+    'cc',
+    'content-description',
+    'content-disposition',
+    'content-id',
+    'content-language',
+    'content-location',
+    'content-md5',
+    'content-transfer-encoding',
+    'content-type',
+    'date',
+    'from',
+    'in-reply-to',
+    'message-id',
+    'reply-to',
+    'received',
+    'references',
+    'subject',
+    'sender',
+    'to',
+    'x-deliveredinternaldate',
+    'x-me-message-id',
+  ].map((n) => [n, n]),
+);
+
+/** message_parse_headers; returns true when the block was ended by a boundary line. */
+export function parseHeaders(msg: Msg, body: Body, defaultType: Buffer, boundaries: Buffer[]): boolean {
+  body.headerOffset = msg.offset;
+  const cap = msg.opts.maxHeaderBytes;
+  const pieces: Buffer[] = [B('\n')];
+  let kept = 1;
+  let total = 0; // header bytes read (after the priming LF)
+  let truncated = false;
+  let sawBoundary = false;
+  let firstLine = true;
+  let cutTo = -1; // header text length after a boundary cut
+
+  for (;;) {
+    const line = nextLine(msg);
+    if (!line) break;
+    const len = line.end - line.start;
+    const head = Buffer.from(msg.src.view(line.start, Math.min(line.end, line.start + Math.max(2, maxBoundary(boundaries) + 4))));
+    const lineStartInText = total;
+    // Keep the line (bounded), as message_getline appends it to the header buffer.
+    if (kept < cap) {
+      const take = Math.min(len, cap - kept);
+      pieces.push(Buffer.from(msg.src.view(line.start, line.start + take)));
+      kept += take;
+      if (take < len) truncated = true;
+    } else truncated = true;
+    total += len;
+
+    if (head[0] === 0x0d && (len > 1 ? head[1] : 0) === 0x0a) break;
+    if (head[0] === 0x2d) {
+      // strlen(next): the boundary test sees the line only up to a NUL in it.
+      const slen = lineLengthToNul(msg, line.start, line.end);
+      if (pendingBoundary(head, slen, boundaries, msg.opts.rfc2046Strict)) {
+        body.boundarySize = slen;
+        body.boundaryLines++;
+        if (!firstLine) {
+          body.boundarySize += 2;
+          body.boundaryLines++;
+          cutTo = lineStartInText - 2;
+        } else cutTo = 0;
+        sawBoundary = true;
+        break;
+      }
+    }
+    firstLine = false;
+  }
+  body.contentOffset = msg.offset;
+  if (truncated) msg.warnings.push(`header block at ${body.headerOffset} exceeds ${cap} bytes; only the first ${cap} parsed`);
+
+  let h = Buffer.concat(pieces);
+  if (cutTo >= 0) h = h.subarray(0, Math.max(1, cutTo + 1)); // +1: the priming LF
+  const z = h.indexOf(0, 1);
+  if (z >= 0) h = h.subarray(0, z);
+  body.headerSize = truncated && z < 0 ? (cutTo >= 0 ? cutTo : total) : h.length - 1;
+
+  scanHeaders(msg, body, h);
+  if (body.type === NO_TYPE) setType(body, typeFromString(defaultType));
+  return sawBoundary;
+}
+
+function lineLengthToNul(msg: Msg, start: number, end: number): number {
+  let off = start;
+  for (const chunk of msg.src.chunks(start, end)) {
+    const z = chunk.indexOf(0);
+    if (z >= 0) return off + z - start;
+    off += chunk.length;
+  }
+  return end - start;
+}
+
+/** The scan over a collected header block `h` (priming LF first, cut at its first NUL). */
+function scanHeaders(msg: Msg, body: Body, h: Buffer): void {
+  const maxlines = msg.opts.maxHeaderLines;
+  let lines = -1;
+  let haveMax = false;
+  for (let i = h.indexOf(0x0a); i >= 0; i = h.indexOf(0x0a, i + 1)) {
+    lines++;
+    if (haveMax) continue;
+    if (maxlines && lines > maxlines) {
+      msg.warnings.push(`more than ${maxlines} header lines at ${body.headerOffset}; the rest are not parsed`);
+      haveMax = true;
+      continue;
+    }
+    const p = i + 1;
+    if (p >= h.length) continue;
+    if (body.cacheHeaders && h[p] !== 0x20 && h[p] !== 0x09 && isCachedHeader(h, p, msg.opts.cacheVersion)) {
+      body.cacheHeaders.push(cachedHeaderText(h, p));
+    }
+    applyHeader(msg, body, h, p);
+  }
+  body.headerLines = lines;
+}
+
+/** mailbox_cached_header_inline for the cache version being produced. */
+function isCachedHeader(h: Buffer, p: number, cacheVersion: number): boolean {
+  let name = '';
+  for (let i = 0; i < 32; i++) {
+    const c = p + i < h.length ? h[p + i]! : 0;
+    if (!c || c === 0x0d || c === 0x0a) return false;
+    if (c === 0x3a) {
+      const min = cachedHeaderMinVersion(name, cacheVersion);
+      return min !== null && min <= cacheVersion;
+    }
+    name += String.fromCharCode(toLower(c));
+  }
+  return false;
+}
+
+function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
+  let e = p;
+  while (e < h.length && h[e] !== 0x3a && h[e] !== 0x0d && h[e] !== 0x0a) e++;
+  if (e >= h.length || h[e] !== 0x3a) return;
+  if (e - p > 25) return; // longer than any name we look for
+  let name = '';
+  for (let i = p; i < e; i++) name += String.fromCharCode(toLower(h[i]!));
+  const v = e + 1;
+  switch (HEADER_NAMES.get(name)) {
+    case 'bcc':
+      body.bcc = addresses(h, v);
+      break;
+    case 'cc':
+      body.cc = addresses(h, v);
+      break;
+    case 'content-description':
+      body.description = parseString(h, v);
+      break;
+    case 'content-disposition': {
+      body.disposition = null;
+      body.dispositionParams = [];
+      const d = parseDisposition(h, v);
+      if (d) {
+        body.disposition = d.disposition;
+        body.dispositionParams = d.params;
+      }
+      break;
+    }
+    case 'content-id':
+      body.id = parseString(h, v);
+      break;
+    case 'content-language': {
+      const l = parseLanguage(h, v);
+      body.language = l.length ? l : null;
+      break;
+    }
+    case 'content-location':
+      body.location = parseString(h, v);
+      break;
+    case 'content-md5':
+      body.md5 = parseString(h, v);
+      break;
+    case 'content-transfer-encoding':
+      body.encoding = parseEncoding(h, v);
+      break;
+    case 'content-type':
+      parseBodyType(msg, body, h, v);
+      break;
+    case 'date':
+      body.date = parseString(h, v);
+      break;
+    case 'from':
+      body.from = addresses(h, v);
+      break;
+    case 'in-reply-to':
+      body.inReplyTo = parseString(h, v);
+      break;
+    case 'message-id':
+      body.messageId = parseString(h, v);
+      break;
+    case 'reply-to':
+      body.replyTo = addresses(h, v);
+      break;
+    case 'subject':
+      body.subject = parseString(h, v);
+      break;
+    case 'sender':
+      body.sender = addresses(h, v);
+      break;
+    case 'to':
+      body.to = addresses(h, v);
+      break;
+    default:
+      break; // Received, References, X-*: nothing in the 3.x cache depends on them
+  }
+}
+
+function addresses(h: Buffer, v: number): Address[] | null {
+  const list = parseAddressList(rawFieldValue(h, v));
+  return list.length ? list : null;
+}
+
+/** message_parse_bodytype: every Content-Type clears the previous one, valid or not. */
+function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
+  body.type = NO_TYPE;
+  body.subtype = NO_TYPE;
+  body.params = [];
+  const p = rfc822space(h, v);
+  if (p === null) return;
+  let t: ContentType | null;
+  if (p + 2 < h.length && h[p] === 0x3d && h[p + 1] === 0x3f) {
+    // Old Mail.app encoded the whole Content-Type as an RFC 2047 word (see README: approximate).
+    const raw = cstr(h.subarray(p));
+    const decoded = decodeMimeHeader(raw, { rfc2047Utf8: msg.opts.rfc2047Utf8, charsets: msg.opts.charsets });
+    if (!decoded.equals(raw)) {
+      t = parseType(decoded, 0);
+      if (t) {
+        for (const prm of t.params) {
+          const a = prm.attribute;
+          if (!a.length || a[a.length - 1] === 0x2a) continue;
+          if (prm.value.some((c) => c >= 0x80)) prm.value = encodeMimeWord(prm.value);
+        }
+      }
+    } else t = parseType(h, p);
+  } else t = parseType(h, p);
+  if (t) setType(body, t);
+}
+
+/** charset_encode_mimeheader for a UTF-8 value: one Q-encoded word. */
+function encodeMimeWord(v: Buffer): Buffer {
+  let s = '=?UTF-8?Q?';
+  for (const c of v) {
+    const safe = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '!*+-/'.includes(String.fromCharCode(c));
+    s += c === 0x20 ? '_' : safe ? String.fromCharCode(c) : '=' + c.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return B(s + '?=');
+}
