@@ -184,19 +184,21 @@ async function hashAll(
   let bytes = 0;
   const pending: Promise<void>[] = [];
   const submit = (batch: FileCheck[]) => {
-    pending.push(
-      pool.hash(batch.map((f) => f.path)).then((results) => {
-        results.forEach((r, i) => {
-          const check = batch[i]!;
-          const finding = verifyFile(check, r);
-          if (finding) out.push({ finding, check });
-          counts.files++;
-          counts.bytes += r.size;
-          bytes += r.size;
-        });
-        o.progress.update({ mailboxes: counts.mailboxes, files: counts.files, bytes: counts.bytes });
-      }),
-    );
+    const done = pool.hash(batch.map((f) => f.path)).then((results) => {
+      results.forEach((r, i) => {
+        const check = batch[i]!;
+        const finding = verifyFile(check, r);
+        if (finding) out.push({ finding, check });
+        counts.files++;
+        counts.bytes += r.size;
+        bytes += r.size;
+      });
+      o.progress.update({ mailboxes: counts.mailboxes, files: counts.files, bytes: counts.bytes });
+    });
+    // Handled now, awaited below: a batch that fails (pool destroyed on SIGINT) while we are
+    // still submitting must not become an unhandled rejection that ends the process.
+    done.catch(() => {});
+    pending.push(done);
   };
   let batch: FileCheck[] = [];
   let batchBytes = 0;

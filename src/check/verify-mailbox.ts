@@ -109,10 +109,10 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
 
   // cyrus.header
   if (d.headerFile.buf === undefined) {
-    if (d.headerFile.error === 'ENOENT') findings.push(finding('HEADER_MISSING', 'cyrus.header is missing'));
-    else findings.push(finding('HEADER_BAD', `cyrus.header cannot be read: ${d.headerFile.error}`));
+    if (d.headerFile.error === 'ENOENT') findings.push(finding('HEADER_MISSING', 'cyrus.header is missing', { file: d.paths.header }));
+    else findings.push(finding('HEADER_BAD', `cyrus.header cannot be read: ${d.headerFile.error}`, { file: d.paths.header }));
   } else if (!d.header) {
-    findings.push(finding('HEADER_BAD', `cyrus.header does not parse: ${d.headerError ?? 'unknown error'}`));
+    findings.push(finding('HEADER_BAD', `cyrus.header does not parse: ${d.headerError ?? 'unknown error'}`, { file: d.paths.header }));
   } else {
     v.name = d.header.name;
     v.uniqueid = d.header.uniqueid;
@@ -128,8 +128,8 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
 
   // cyrus.index header
   if (d.index.buf === undefined) {
-    if (d.index.error === 'ENOENT') findings.push(finding('INDEX_MISSING', 'cyrus.index is missing'));
-    else findings.push(finding('INDEX_MISSING', `cyrus.index cannot be read: ${d.index.error}`));
+    if (d.index.error === 'ENOENT') findings.push(finding('INDEX_MISSING', 'cyrus.index is missing', { file: d.paths.index }));
+    else findings.push(finding('INDEX_MISSING', `cyrus.index cannot be read: ${d.index.error}`, { file: d.paths.index }));
     return withFileFindings(v, scan, false, archiveScan);
   }
   const ibuf: Buffer = d.index.buf;
@@ -139,12 +139,12 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;
     if (e.code === 'BAD_VERSION') {
-      findings.push(finding('INDEX_VERSION_UNSUPPORTED', e.message, { offset: e.offset, actual: ibuf.readUInt32BE(8) }));
+      findings.push(finding('INDEX_VERSION_UNSUPPORTED', e.message, { file: d.paths.index, offset: e.offset, actual: ibuf.readUInt32BE(8) }));
     } else if (e.code === 'TRUNCATED') {
-      findings.push(finding('INDEX_TRUNCATED', e.message, { offset: e.offset, actual: ibuf.length }));
+      findings.push(finding('INDEX_TRUNCATED', e.message, { file: d.paths.index, offset: e.offset, actual: ibuf.length }));
     } else {
       // start_offset / record_size that do not fit the version: the geometry cannot be trusted.
-      findings.push(finding('INDEX_HEADER_CRC', `cyrus.index header is inconsistent: ${e.message}`, { offset: e.offset }));
+      findings.push(finding('INDEX_HEADER_CRC', `cyrus.index header is inconsistent: ${e.message}`, { file: d.paths.index, offset: e.offset }));
     }
     return withFileFindings(v, scan, false, archiveScan);
   }
@@ -154,6 +154,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
   if (!headerOk) {
     findings.push(
       finding('INDEX_HEADER_CRC', 'cyrus.index header CRC is wrong', {
+        file: d.paths.index,
         expected: hex(h.crcComputed),
         actual: hex(h.crcStored),
       }),
@@ -166,6 +167,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
     // records, on the other hand, are an uncommitted append and legal.
     findings.push(
       finding('INDEX_TRUNCATED', `cyrus.index holds ${geo.recordCount} of its ${h.numRecords} records`, {
+        file: d.paths.index,
         expected: geo.expectedSize,
         actual: ibuf.length,
       }),
@@ -178,6 +180,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
   if (d.header && d.headerCrc !== undefined && h.headerFileCrc !== undefined && h.headerFileCrc !== 0 && h.headerFileCrc !== d.headerCrc) {
     findings.push(
       finding('HEADER_FILE_CRC', "cyrus.index's header_file_crc does not match cyrus.header", {
+        file: d.paths.header,
         expected: hex(d.headerCrc),
         actual: hex(h.headerFileCrc),
       }),
