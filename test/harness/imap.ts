@@ -321,6 +321,19 @@ export class ImapClient {
     await this.ok('UID', 'STORE', uids, 'ANNOTATION', `(${entry} (value.${scope}`, v, '))');
   }
 
+  /** ANNOTATEMORE (draft) SETANNOTATION on a mailbox, as older Cyrus clients send it. */
+  async setAnnotation(mailbox: string, entry: string, value: string | null, scope: 'priv' | 'shared' = 'shared'): Promise<void> {
+    await this.ok('SETANNOTATION', astring(mailbox), qstring(entry), `("value.${scope}"`, value === null ? 'NIL' : qstring(value), ')');
+  }
+
+  /** RFC 5464 GETMETADATA of one entry; null when unset. */
+  async getMetadata(mailbox: string, entry: string): Promise<string | null> {
+    const r = await this.ok('GETMETADATA', astring(mailbox), qstring(entry));
+    const m = r.untagged.find((u) => u.kind === 'METADATA');
+    const list = m?.data[1];
+    return Array.isArray(list) && list[1] !== undefined && list[1] !== null ? sexpString(list[1]) : null;
+  }
+
   /** RFC 5464 SETMETADATA on a mailbox; `value` null deletes the entry. */
   async setMetadata(mailbox: string, entry: string, value: string | null): Promise<void> {
     await this.ok('SETMETADATA', astring(mailbox), `(${entry}`, value === null ? 'NIL' : qstring(value), ')');

@@ -231,6 +231,8 @@ export class CyrusInstance {
       expunge_mode: 'delayed',
       delete_mode: 'delayed',
       lmtp_downcase_rcpt: 'yes',
+      // SETANNOTATION/GETANNOTATION (ANNOTATEMORE draft) answer "Permission denied" without it.
+      annotation_enable_legacy_commands: 'yes',
       syslog_prefix: this.servername,
     };
     if (this.opts.syncTo) {

@@ -84,12 +84,15 @@ describeInterop('harness: a private Cyrus 3.6 instance', () => {
     );
   });
 
-  it('logs in with LOGIN as the user, and deletes a mailbox into DELETED.* (delayed delete)', async () => {
+  it('logs in with LOGIN, sets mailbox metadata and annotations, deletes into DELETED.* (delayed delete)', async () => {
     const { ImapClient } = await import('../harness/imap.js');
     const c = await ImapClient.connect(inst.ports.imap);
     await c.login('carol', PASSWORD);
     await c.create('INBOX.Trash');
-    await c.setMetadata('INBOX.Trash', '/private/comment', 'to be deleted');
+    await c.setMetadata('INBOX.Trash', '/shared/comment', 'to be deleted');
+    await c.setAnnotation('INBOX.Trash', '/comment', 'via SETANNOTATION', 'priv');
+    expect(await c.getMetadata('INBOX.Trash', '/shared/comment')).toBe('to be deleted');
+    expect(await c.getMetadata('INBOX.Trash', '/private/comment')).toBe('via SETANNOTATION');
     expect((await c.list('*')).map((m) => m.name)).toContain('INBOX.Trash');
     await c.delete('INBOX.Trash');
     await c.logout();
