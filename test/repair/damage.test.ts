@@ -258,10 +258,14 @@ describeInterop('repair: every damage on a live master with a replica', () => {
         expect(moved.flags).toEqual(old.flags);
       }
 
-      // The connected session carries on without an error.
+      // The connected session carries on without an error, and what it writes now lands in
+      // the repaired index (it re-opens the replaced cyrus.index at its next command).
       await session.ok('NOOP');
       await session.uidFetch('1:*', 'UID FLAGS');
+      const first = after.messages[0]!.uid;
+      await session.uidStore(String(first), '+', ['$AfterRepair']);
       await session.logout();
+      expect((await imapView(master, m.mailbox)).messages.find((x) => x.uid === first)!.flags).toContain('$AfterRepair');
 
       // Replication: sync_client succeeds and both ends agree.
       await syncClient(master, { users: [user] });
