@@ -96,10 +96,17 @@ export function syncAnnotations(stored: readonly SyncAnnotation[], r: IndexRecor
   return items.length ? list(...items) : undefined;
 }
 
-/** Why sync_client would refuse this mailbox (`sync_mailbox_version_check`), or undefined. */
+/**
+ * Why sync_client could not send this mailbox, or undefined: Cyrus cannot open an index whose
+ * header CRC is wrong (IMAP_MAILBOX_CHECKSUM), aborts on a record whose CRC is wrong (the record
+ * read fails under msg_record's assert), and refuses versions before 10 or records without a
+ * GUID (`sync_mailbox_version_check`).
+ */
 export function syncRefusal(c: Pick<MailboxContent, 'index' | 'records'>): string | undefined {
+  if (!c.index.crcOk) return 'the cyrus.index header CRC is wrong, so Cyrus cannot open the mailbox';
   if (c.index.minorVersion < 10) return `index version ${c.index.minorVersion} has no GUIDs (sync needs 10 or later)`;
   for (const r of c.records) {
+    if (!r.crcOk) return `the record of uid ${r.uid} has a wrong CRC, which stops Cyrus reading it`;
     if (r.uid && (!r.guid || /^0+$/.test(r.guid))) return `uid ${r.uid} has no GUID ('reconstruct -G' would add it)`;
   }
   return undefined;

@@ -11,6 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { DlistStreamParser, asList, toAtom, type DlistNode } from '../../src/dlist/index.js';
 import { loadMailbox, writeMailboxDump } from '../../src/dump/index.js';
 import { decodeIndex, encodeIndex } from '../../src/format/index/index.js';
+import { lookupUser } from '../../src/repair/privileges.js';
 import { copyOf, indexFixture, seenFixture } from '../helpers/fixtures.js';
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
@@ -46,6 +47,9 @@ describe('cyrus-fsck dump', () => {
     expect(r.stderr).toContain('FOLDERMODSEQ');
     expect(r.stderr).toContain('mailbox-level ANNOTATIONS');
     expect(statSync(out).mode & 0o777).toBe(0o600);
+    // Run as root, the file still belongs to the Cyrus user (contract "Who it runs as").
+    const cyrus = process.getuid?.() === 0 ? lookupUser('cyrus') : undefined;
+    if (cyrus) expect([statSync(out).uid, statSync(out).gid]).toEqual([cyrus.uid, cyrus.gid]);
     const ls = lines(readFileSync(out));
     expect(ls.map((l) => `${toAtom(l[0])} ${toAtom(l[1])}`)).toEqual(['APPLY MESSAGE', 'APPLY MAILBOX']);
   });
@@ -89,6 +93,16 @@ describe('cyrus-fsck dump', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`sync_client would refuse it: uid ${idx.records[3]!.uid} has no GUID`);
     expect(r.stdout.length).toBe(0);
+  });
+
+  it('a record whose CRC is wrong (Cyrus stops reading there) is not dumped: exit 4', async () => {
+    const dir = copyOf(mailboxDir());
+    const idx = decodeIndex(readFileSync(join(dir, 'cyrus.index')));
+    idx.records[5]!.modseq! += 1n; // stored CRC kept: no longer matches
+    writeFileSync(join(dir, 'cyrus.index'), encodeIndex(idx));
+    const r = await cli('dump', '--path', dir);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`the record of uid ${idx.records[5]!.uid} has a wrong CRC`);
   });
 
   it('missing cyrus.index: not dumped, exit 4', async () => {

@@ -1,6 +1,6 @@
 // `cyrus-fsck dump`: a mailbox as the dlist lines Cyrus 3.6.1's sync_client sends to an empty
 // replica. Parses arguments and prints; the dump itself lives in src/dump/.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { discover } from '../../check/discover.js';
 import { configPath } from '../../check/discover-config.js';
@@ -8,6 +8,7 @@ import { ConfigError, loadImapdConf, mailboxesDbPath } from '../../config/index.
 import type { ByteSink } from '../../dlist/index.js';
 import { DumpError, loadMailbox, loadServerState, syncRefusal, writeIntermediateDump, writeMailboxDump, type ServerState } from '../../dump/index.js';
 import { ExitCode, operationalError, usageError } from '../../errors.js';
+import { lookupUser } from '../../repair/privileges.js';
 import { addSelectionOptions, type SelectionOptions } from '../options.js';
 import type { Register } from './index.js';
 
@@ -100,6 +101,9 @@ export const register: Register = (program: Command, outcome) => {
     if (opts.output) {
       try {
         fd = openSync(opts.output, 'w', 0o600);
+        // Contract "Who it runs as": what we create belongs to the Cyrus user, even when run as root.
+        const cyrus = process.getuid?.() === 0 ? lookupUser('cyrus') : undefined;
+        if (cyrus) fchownSync(fd, cyrus.uid, cyrus.gid);
       } catch (e) {
         throw operationalError(`-o ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? e}`);
       }
