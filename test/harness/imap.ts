@@ -339,6 +339,12 @@ export class ImapClient {
     await this.ok('SETMETADATA', astring(mailbox), `(${entry}`, value === null ? 'NIL' : qstring(value), ')');
   }
 
+  /** UID SEARCH with raw criteria (e.g. 'HEADER Received "LMTPA"'); returns the UIDs. */
+  async uidSearch(criteria: string): Promise<number[]> {
+    const r = await this.ok('UID', 'SEARCH', criteria);
+    return r.untagged.filter((u) => u.kind === 'SEARCH').flatMap((u) => u.data.map(Number));
+  }
+
   /** UID FETCH set (items); returns one entry per FETCH response, in arrival order. */
   async uidFetch(uids: string, items: string): Promise<FetchedMessage[]> {
     const r = await this.ok('UID', 'FETCH', uids, `(${items})`);
