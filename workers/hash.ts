@@ -3,7 +3,7 @@
 // and memory per worker stays at one buffer whatever the file sizes. Read-only: O_RDONLY, no
 // locks, nothing written; an unreadable file is an answer ({error}), never a thrown task.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShot } from 'node:crypto';
 
 /** One batch: the files to hash, in order. */
 export interface HashTask {
@@ -34,6 +34,11 @@ export function hashFile(path: string): HashResult {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { size: 0, sha1: '', error: 'NOT_A_FILE' };
+    // Most messages fit one buffer: hash them in one call, without a Hash object per file.
+    if (st.size <= CHUNK) {
+      const n = readFull(fd, buffer, st.size);
+      return { size: n, sha1: oneShot('sha1', buffer.subarray(0, n), 'hex') };
+    }
     const hash = createHash('sha1');
     let size = 0;
     // Message files are immutable: read what stat says is there, then stop — without the extra
@@ -51,6 +56,17 @@ export function hashFile(path: string): HashResult {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads up to `want` bytes from the start of fd (fewer if the file shrank). */
+function readFull(fd: number, buf: Buffer, want: number): number {
+  let got = 0;
+  while (got < want) {
+    const n = readSync(fd, buf, got, want - got, null);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 function errnoOf(e: unknown): string {
