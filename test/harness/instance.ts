@@ -59,18 +59,12 @@ export class ToolError extends Error {
 let instanceCounter = 0;
 const live = new Set<CyrusInstance>();
 
-// Last resorts when a test process ends without afterAll: on exit or a termination signal,
-// SIGKILL our instances' processes by pid (the signal is then re-raised for its usual effect).
-// Should even that not run (SIGKILL), the shim's parent-death signal stops master.
+// Last resort when a test process exits without afterAll: SIGKILL our instances' processes by
+// pid. When it dies by a signal instead, the shim's parent-death signal stops master (and master
+// its children). No signal handlers here: tests may send themselves SIGINT to test the CLI.
 process.once('exit', () => {
   for (const inst of live) inst.killNow();
 });
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    for (const inst of live) inst.killNow();
-    process.kill(process.pid, sig);
-  });
-}
 
 /** uid and primary gid of user cyrus (gid: group mail on Debian). */
 export function cyrusIds(): { uid: number; gid: number } {
