@@ -29,12 +29,15 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
       return whatwgDecode('utf-8', bytes);
     case 'big5':
     case 'gbk':
-    case 'gb18030':
       return whatwgDecode(spec.family, bytes);
+    case 'big5-hkscs':
+      return dbcs(bytes, 'big5', () => '\ufffd', () => '\ufffd');
+    case 'gb18030':
+      return dbcs(bytes, 'gb18030', () => '\ufffd', () => '\ufffd', true);
     // Node's legacy TextDecoders are ICU converters too, but not always the same ones; the IBM
     // variants differ in a few ASCII positions and substitute U+001A, as the probe showed.
     case 'euc-cn':
-      return sub1a(whatwgDecode('gbk', bytes));
+      return dbcs(bytes, 'gbk', eucSingle, () => '\u001a', false, 0xa1);
     case 'euc-jp':
     case 'euc-kr':
     case 'shift_jis':
@@ -44,19 +47,19 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
     case 'ibm-33722':
       return ibmAscii(sub1a(whatwgDecode('euc-jp', bytes)), { yen: true });
     case 'ibm-949':
-      return ibmAscii(sub1a(whatwgDecode('euc-kr', bytes)), { won: true, swap: true });
+      return dbcs(swapControls(bytes), 'euc-kr', ibm949Single, () => '\u001a', false, 0xa1, (c) => (c === 0x5c ? '\u20a9' : null));
     case 'ibm-950':
-      return ibmAscii(sub1a(whatwgDecode('big5', bytes)), { swap: true });
+      return dbcs(swapControls(bytes), 'big5', () => '\u001a', () => '\u001a');
     case 'ibm-1363':
-      return ibmAscii(decodeUhc(bytes), { won: true, swap: true });
+      return ibmAscii(decodeUhc(swapControls(bytes)), { won: true }).replace(/[\ufffd\u0080\uf8f7]/g, '\u001a');
     case 'ibm-1386':
-      return ibmAscii(whatwgDecode('gbk', bytes), { swap: true });
+      return dbcs(swapControls(bytes), 'gbk', (b) => (b === 0x80 ? '\u20ac' : '\u001a'), () => '\u001a');
     case 'iso-2022-jp':
       return whatwgDecode('iso-2022-jp', bytes);
     case 'uhc':
       return decodeUhc(bytes);
     case 'iso-2022-kr':
-      return ibmAscii(decodeIso2022Kr(bytes), { won: true, swap: true });
+      return ibmAscii(decodeIso2022Kr(swapControls(bytes)), { won: true });
     case 'hz':
       return decodeHz(bytes);
     case 'gb2312-94':
@@ -95,6 +98,63 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
   }
 }
 
+/** EUC: a high byte that cannot start a character is a C1 control (0x80–0x9F but SS2/SS3), else SUB. */
+const eucSingle = (b: number) => ((b >= 0x80 && b <= 0x8d) || (b >= 0x90 && b <= 0x9f) ? String.fromCharCode(b) : '\u001a');
+/** IBM-949's single-byte extras. */
+const ibm949Single = (b: number) => ({ 0x80: '\u00a2', 0x81: '\u00ac', 0x82: '\\', 0x83: '\u203e', 0x84: '\u00a6' })[b] ?? '\u001a';
+
+/**
+ * A double-byte charset walked lead by lead, as ICU's converter does: ASCII passes, a lead byte
+ * (≥ leadMin) with a byte after it starts a character decoded by `label` (four bytes for GB 18030
+ * when a digit follows), a lead at the end is `truncated`, any other high byte is `single`;
+ * `ascii` may replace an ASCII byte (IBM code pages' ₩).
+ */
+function dbcs(
+  b: Buffer,
+  label: string,
+  single: (b: number) => string,
+  truncated: (b: number) => string,
+  gb18030 = false,
+  leadMin = 0x81,
+  ascii?: (b: number) => string | null,
+): string {
+  let out = '';
+  let run = 0; // start of pending multi-byte run
+  const flush = (end: number) => {
+    if (end > run) out += whatwgDecode(label, b.subarray(run, end));
+  };
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      const a = ascii?.(c);
+      if (a != null) {
+        flush(i);
+        out += a;
+        run = i + 1;
+      }
+      i++;
+      continue;
+    }
+    if (c >= leadMin && c <= 0xfe) {
+      if (i + 1 >= b.length) {
+        flush(i);
+        out += truncated(c);
+        run = ++i;
+        continue;
+      }
+      const four = gb18030 && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39;
+      i += four ? 4 : 2;
+      continue;
+    }
+    flush(i);
+    out += single(c);
+    run = ++i;
+  }
+  flush(b.length);
+  return out;
+}
+
 function perByte(bytes: Buffer, f: (c: number) => string): string {
   let out = '';
   for (const c of bytes) out += f(c);
@@ -103,14 +163,21 @@ function perByte(bytes: Buffer, f: (c: number) => string): string {
 
 const sub1a = (s: string) => s.replace(/\ufffd/g, '\u001a');
 
-/** IBM code page quirks in the ASCII range: 1A/1C/7F rotated, and ¥ ‾ or ₩ for \ and ~. */
-function ibmAscii(s: string, o: { swap?: boolean; yen?: boolean; won?: boolean }): string {
+/**
+ * IBM code pages rotate three ASCII controls (1A → 1C → 7F → 1A). Done on the input bytes: these
+ * bytes are never trail bytes, and the substitution character 1A the converter emits must not
+ * be rotated.
+ */
+function swapControls(b: Buffer): Buffer {
+  if (!b.some((c) => c === 0x1a || c === 0x1c || c === 0x7f)) return b;
+  return Buffer.from(b.map((c) => (c === 0x1a ? 0x1c : c === 0x1c ? 0x7f : c === 0x7f ? 0x1a : c)));
+}
+
+/** IBM code pages' ASCII quirks on the output: ¥ ‾ or ₩ for \ and ~. */
+function ibmAscii(s: string, o: { yen?: boolean; won?: boolean }): string {
   let out = '';
   for (const ch of s) {
-    if (o.swap && ch === '\u001a') out += '\u001c';
-    else if (o.swap && ch === '\u001c') out += '\u007f';
-    else if (o.swap && ch === '\u007f') out += '\u001a';
-    else if (o.yen && ch === '\\') out += '\u00a5';
+    if (o.yen && ch === '\\') out += '\u00a5';
     else if (o.yen && ch === '~') out += '\u203e';
     else if (o.won && ch === '\\') out += '\u20a9';
     else out += ch;

@@ -24,8 +24,8 @@ const SPELLINGS = [
   ...['x-euc-cn', 'X-EUC-TW', 'x-euc-tw', 'X-MAC-CE', 'X-SJIS', 'x-gbk_', 'x-utf-8', 'x-x-utf-8', 'X-UNICODE20UTF8'],
 ];
 
-/** Families whose lone invalid bytes we do not decode exactly as ICU (README: known differences). */
-const LONE_BYTE_APPROXIMATE = new Set(['euc-jp', 'euc-kr', 'euc-cn', 'shift_jis', 'ibm-943', 'ibm-33722', 'ibm-949', 'ibm-950', 'ibm-1363', 'ibm-1386', 'uhc', 'gbk', 'big5', 'gb18030', 'iso-2022-jp', 'iso-2022-kr', 'iso-2022-cn', 'hz', 'gb2312-94', 'euc-tw', 'scsu', 'bocu-1', 'utf-16', 'utf-16be', 'utf-16le', 'utf-32', 'utf-32be', 'utf-32le']);
+/** Families decoded here for ASCII only (README: known differences): probed with ASCII bytes. */
+const LONE_BYTE_APPROXIMATE = new Set(['iso-2022-cn', 'gb2312-94', 'euc-tw', 'scsu', 'bocu-1']);
 
 function probeMessage(name: string, bytes: number[]): Buffer {
   const words = bytes.map((c) => `=?${name}?B?${Buffer.from([c]).toString('base64')}?=`);
