@@ -4,7 +4,7 @@
 // checks it (size, then SHA-1 = GUID) and sent as NIL when it fails, as Cyrus would.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { NIL, file, list, writeDlist, type ByteSink, type DlistNode } from '../dlist/index.js';
+import { file, writeDlist, type ByteSink } from '../dlist/index.js';
 import { messagePath, type LoadedMailbox } from './load.js';
 import { FILES_PER_APPLY_MESSAGE, applyIntermediate, applyMailbox, messageUploads, syncRecords, type MessageUpload } from './mailbox.js';
 import type { MboxEntry } from '../format/mboxlist-entry.js';
@@ -61,31 +61,45 @@ function checkFile(path: string, m: MessageUpload): string | undefined {
 
 const text = (sink: ByteSink, s: string) => sink.write(Buffer.from(s, 'latin1'));
 
+/** Thrown when the signal aborts a dump between two message files. */
+export class DumpInterrupted extends Error {
+  override readonly name = 'DumpInterrupted';
+}
+
+/** Lets signal handlers run between files (the writes themselves are synchronous). */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Writes one mailbox. Whether sync_client would send it at all is the caller's check
  * (`syncRefusal`); files that fail their check are sent as NIL and listed in the result.
+ * Between message files it yields and honours `signal` (throwing DumpInterrupted, the output
+ * then ends inside an APPLY MESSAGE line).
  */
-export function writeMailboxDump(sink: ByteSink, m: LoadedMailbox, opts: DumpOptions = {}): DumpResult {
+export async function writeMailboxDump(sink: ByteSink, m: LoadedMailbox, opts: DumpOptions & { signal?: AbortSignal } = {}): Promise<DumpResult> {
   const result: DumpResult = { records: 0, files: 0, fileBytes: 0, badFiles: [] };
   if (opts.messages) {
     const sent = opts.sent ?? new Set<string>();
     const uploads = messageUploads(m.content.records).filter((u) => !sent.has(`${m.id.partition} ${u.guid}`));
     for (const u of uploads) sent.add(`${m.id.partition} ${u.guid}`);
     for (let i = 0; i < uploads.length; i += FILES_PER_APPLY_MESSAGE) {
-      const items: DlistNode[] = uploads.slice(i, i + FILES_PER_APPLY_MESSAGE).map((u) => {
+      // `APPLY MESSAGE (f1 f2 …)` written file by file: the bytes writeDlist gives for the list.
+      text(sink, 'APPLY MESSAGE (');
+      for (const [j, u] of uploads.slice(i, i + FILES_PER_APPLY_MESSAGE).entries()) {
+        if (j) text(sink, ' ');
         const path = messagePath(m.target, u);
         const bad = checkFile(path, u);
         if (bad) {
           result.badFiles.push({ uid: u.uid, path, reason: bad });
-          return NIL;
+          text(sink, 'NIL');
+        } else {
+          writeDlist(sink, file(m.id.partition, u.guid, u.size, { kind: 'path', path }), { verifyFiles: false });
+          result.files++;
+          result.fileBytes += u.size;
         }
-        result.files++;
-        result.fileBytes += u.size;
-        return file(m.id.partition, u.guid, u.size, { kind: 'path', path });
-      });
-      text(sink, 'APPLY ');
-      writeDlist(sink, list(...items), { key: 'MESSAGE', verifyFiles: false });
-      text(sink, '\r\n');
+        await tick();
+        if (opts.signal?.aborted) throw new DumpInterrupted(`interrupted while writing the message files of ${m.id.name}`);
+      }
+      text(sink, ')\r\n');
     }
   }
   const kl = applyMailbox(m.id, m.content);

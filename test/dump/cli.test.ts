@@ -105,6 +105,32 @@ describe('cyrus-fsck dump', () => {
     expect(r.stderr).toContain(`the record of uid ${idx.records[5]!.uid} has a wrong CRC`);
   });
 
+  it('SIGINT stops between message files: exit 32, and stderr says the output is incomplete', async () => {
+    const out: Buffer[] = [];
+    const err: string[] = [];
+    const [w1, w2] = [process.stdout.write, process.stderr.write];
+    process.stdout.write = ((c: Uint8Array) => {
+      out.push(Buffer.from(c));
+      if (Buffer.from(c).includes('%{')) process.emit('SIGINT'); // as if Ctrl-C during the first file
+      return true;
+    }) as typeof process.stdout.write;
+    process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['node', 'cyrus-fsck', 'dump', '--path', mailboxDir(), '-p', 'default', '--messages']);
+    } finally {
+      process.stdout.write = w1;
+      process.stderr.write = w2;
+    }
+    expect(code).toBe(32);
+    expect(err.join('')).toContain('interrupted while writing the message files');
+    const text = Buffer.concat(out).toString('latin1');
+    expect(text.startsWith('APPLY MESSAGE (%{default ')).toBe(true);
+    expect(text.match(/%\{/g)!.length).toBe(1);
+    expect(text).not.toContain('APPLY MAILBOX');
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
   it('missing cyrus.index: not dumped, exit 4', async () => {
     const dir = copyOf(mailboxDir());
     rmSync(join(dir, 'cyrus.index'));
@@ -138,7 +164,7 @@ describe('cyrus-fsck dump', () => {
     const m = await loadMailbox({ name: 'x', dir, nameFromHeader: true }, undefined, 'default');
     const chunks: number[] = [];
     const parts: Buffer[] = [];
-    const res = writeMailboxDump({ write: (c) => (chunks.push(c.length), void parts.push(Buffer.from(c))) }, m, { messages: true });
+    const res = await writeMailboxDump({ write: (c) => (chunks.push(c.length), void parts.push(Buffer.from(c))) }, m, { messages: true });
     expect(res.badFiles).toEqual([]);
     expect(Math.max(...chunks)).toBeLessThanOrEqual(65536);
     const [msg] = lines(Buffer.concat(parts));

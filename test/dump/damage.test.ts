@@ -29,7 +29,7 @@ it('200 damaged copies of a real mailbox: a dump that parses back, or a DumpErro
         continue;
       }
       const parts: Buffer[] = [];
-      writeMailboxDump({ write: (c) => void parts.push(Buffer.from(c)) }, m, { messages: false });
+      await writeMailboxDump({ write: (c) => void parts.push(Buffer.from(c)) }, m, { messages: false });
       const out = Buffer.concat(parts);
       const p = new DlistStreamParser();
       const lines = [...p.feed(out), ...p.end()];

@@ -51,12 +51,11 @@ const KEY_ORDER = [
 ];
 const SYSTEM_ORDER = ['\\Deleted', '\\Answered', '\\Flagged', '\\Draft', '\\Expunged', '\\Seen'];
 
-function dumpBytes(dir: string, messages: boolean): Promise<Buffer> {
-  return loadMailbox({ name: 'mailbox', dir, nameFromHeader: true }, undefined, 'default').then((m) => {
-    const parts: Buffer[] = [];
-    writeMailboxDump({ write: (c) => void parts.push(Buffer.from(c)) }, m, { messages });
-    return Buffer.concat(parts);
-  });
+async function dumpBytes(dir: string, messages: boolean): Promise<Buffer> {
+  const m = await loadMailbox({ name: 'mailbox', dir, nameFromHeader: true }, undefined, 'default');
+  const parts: Buffer[] = [];
+  await writeMailboxDump({ write: (c) => void parts.push(Buffer.from(c)) }, m, { messages });
+  return Buffer.concat(parts);
 }
 
 function lines(bytes: Buffer): DlistNode[][] {

@@ -6,7 +6,7 @@ import { discover } from '../../check/discover.js';
 import { configPath } from '../../check/discover-config.js';
 import { ConfigError, loadImapdConf, mailboxesDbPath } from '../../config/index.js';
 import type { ByteSink } from '../../dlist/index.js';
-import { DumpError, loadMailbox, loadServerState, syncRefusal, writeIntermediateDump, writeMailboxDump, type ServerState } from '../../dump/index.js';
+import { DumpError, DumpInterrupted, loadMailbox, loadServerState, syncRefusal, writeIntermediateDump, writeMailboxDump, type ServerState } from '../../dump/index.js';
 import { ExitCode, operationalError, usageError } from '../../errors.js';
 import { lookupUser } from '../../repair/privileges.js';
 import { addSelectionOptions, type SelectionOptions } from '../options.js';
@@ -52,6 +52,7 @@ Examples:
 Exit codes: 0 every selected mailbox dumped in full · 4 some mailbox could not be dumped (files
 missing or undecodable, or sync_client would refuse it) or a message file failed its check
 · 8 operational error (no such mailbox, config or output unusable) · 16 usage error
+· 32 interrupted (SIGINT/SIGTERM; the output stops between two message files or mailboxes)
 `;
 
 /** A sink over a file descriptor (blocking writes; -o FILE). */
@@ -112,9 +113,15 @@ export const register: Register = (program: Command, outcome) => {
     const sent = new Set<string>(); // each message file once per run, as in one sync session
     let dumped = 0;
     let problems = 0;
+    // SIGINT/SIGTERM: stop between message files or mailboxes and say where the output ends.
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
       const selection = { mailboxes, ...opts, partition: opts.path ? undefined : opts.partition };
       for await (const t of discover(selection, (s) => opts.verbose && say(s))) {
+        if (ac.signal.aborted) throw new DumpInterrupted(`interrupted after ${dumped} mailbox${dumped === 1 ? '' : 'es'}`);
         if ('skipped' in t) {
           // An intermediate entry has no files, but sync_client still sends its mailboxes.db facts.
           const e = server?.entries.get(t.skipped.name);
@@ -140,13 +147,20 @@ export const register: Register = (program: Command, outcome) => {
           continue;
         }
         for (const n of m.notes) say(`${m.id.name}: ${n}`);
-        const r = writeMailboxDump(sink, m, { messages: opts.messages, sent });
+        const r = await writeMailboxDump(sink, m, { messages: opts.messages, sent, signal: ac.signal });
         for (const b of r.badFiles) say(`${m.id.name}: uid ${b.uid}: ${b.path}: ${b.reason} — sent as NIL`);
         if (r.badFiles.length) problems++;
         if (opts.verbose) say(`${m.id.name}: ${r.records} records${opts.messages ? `, ${r.files} files (${r.fileBytes} bytes)` : ''}`);
         dumped++;
       }
+    } catch (e) {
+      if (!(e instanceof DumpInterrupted)) throw e;
+      say(`${e.message}; the output is incomplete (it ends after the last complete line, or inside an APPLY MESSAGE line)`);
+      outcome.code = ExitCode.INTERRUPTED;
+      return;
     } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       if (fd !== undefined) closeSync(fd);
     }
     if (dumped === 0 && problems === 0) throw operationalError('no mailbox matched; nothing dumped');
