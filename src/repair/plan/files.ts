@@ -1,0 +1,92 @@
+// Files no record accounts for: above last_uid they are appended under their own UID; at or
+// below it they are renamed to a new UID (a UID is never reused) and the old UID is recorded as
+// expunged; flags and dates come from an earlier backup's record with the same GUID when there
+// is one. Also: files whose content changed re-appended (--guid-mismatch=reappend), odd files.
+import { InternalFlag, type IndexRecord } from '../../format/index/index.js';
+import type { FileFact } from '../state.js';
+import { keywordsToWords } from './flags.js';
+import { CACHE_VERSION, midnight, SYSTEM_MASK, type Planner } from './planner.js';
+
+export function oddFiles(p: Planner): void {
+  for (const name of p.facts.odd) {
+    const file = `${p.raw.files.dir}/${name}`;
+    if (p.o.removeOdd) {
+      p.fileOps.push({ op: 'to-backup', from: file, name });
+      p.act({ kind: 'odd-file', outcome: 'fixed', file, message: 'odd file (not a message, not Cyrus metadata): moved into the backup (--remove-odd)' });
+    } else {
+      p.act({ kind: 'odd-file', outcome: 'left', severity: 'info', file, message: 'odd file (not a message, not Cyrus metadata): left in place (--remove-odd moves it into the backup)' });
+    }
+  }
+}
+
+/** A new record for a message file under `uid`; flags from `from`, else from a backup. */
+function addFile(p: Planner, f: FileFact, uid: number, from?: IndexRecord) {
+  const { h, o } = p;
+  const parsed = p.parsed.get(f.uid)!;
+  const hint = from ? undefined : p.hints.byGuid.get(parsed.record.guid);
+  const modseq = p.nextModseq();
+  const internaldate = from?.internaldate || hint?.internaldate || f.mtime;
+  const systemFlags = (from?.systemFlags ?? hint?.systemFlags ?? 0) & SYSTEM_MASK;
+  const userFlags = hint ? keywordsToWords(hint.keywords, p.names) : from ? [...from.userFlags] : [0, 0, 0, 0];
+  const r: IndexRecord = {
+    uid, internaldate, sentdate: parsed.record.sentdate || midnight(internaldate), size: BigInt(parsed.record.size),
+    headerSize: parsed.record.headerSize, gmtime: parsed.record.gmtime || internaldate, contentOffset: undefined, cacheOffset: 0,
+    lastUpdated: o.now, systemFlags, internalFlags: 0, userFlags,
+    contentLines: h.minorVersion < 15 ? parsed.record.contentLines : undefined, savedate: h.minorVersion >= 15 ? o.now : undefined,
+    cacheVersion: CACHE_VERSION, messageUuid: undefined, guid: parsed.record.guid, modseq,
+    cid: h.minorVersion >= 13 ? (from?.cid ?? 0n) : undefined, createdmodseq: h.minorVersion >= 16 ? modseq : undefined,
+    basecid: undefined, cacheCrc: parsed.record.cacheCrc, recordCrc: undefined, recordCrcComputed: undefined, crcOk: true,
+    nsec: undefined, spare: undefined, modseq32: undefined,
+  };
+  p.appended.push({ uid, r, bump: false, cache: parsed });
+  return { record: r, hint };
+}
+
+export function unindexedFiles(p: Planner): void {
+  const { h, facts, raw } = p;
+  p.lastUid = Math.max(h.lastUid, ...p.work.keys());
+  if (p.lastUid > h.lastUid) {
+    p.act({ kind: 'raise-last-uid', outcome: 'fixed', from: String(h.lastUid), to: String(p.lastUid), message: `last_uid ${h.lastUid} is below a record's uid ${p.lastUid}: raised` });
+  }
+  const above: FileFact[] = [];
+  const reuse: FileFact[] = [];
+  const unindexed = [...facts.files.values()].filter((f) => !p.claimed.has(f.uid) && !p.work.has(f.uid)).sort((a, b) => a.uid - b.uid);
+  for (const f of unindexed) {
+    if (f.size === 0) {
+      p.fileOps.push({ op: 'to-backup', from: f.path, name: `${f.uid}.` });
+      p.act({ kind: 'empty-file', outcome: 'fixed', uid: f.uid, file: f.path, message: 'empty message file with no record: moved into the backup' });
+    } else if (!p.parsed.get(f.uid)) {
+      p.act({ kind: 'unparseable-file', outcome: 'left', uid: f.uid, file: f.path, message: 'message file with no record does not parse: left as is' });
+    } else (f.uid > p.lastUid ? above : reuse).push(f);
+  }
+  oddFiles(p);
+  for (const f of above) {
+    const { hint } = addFile(p, f, f.uid);
+    p.lastUid = f.uid;
+    p.act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record, above last_uid: appended with its own UID${hint ? ` (flags and date from backup ${hint.source})` : ' (no flags known)'}` });
+  }
+  for (const f of reuse) {
+    const uid = ++p.lastUid;
+    p.fileOps.push({ op: 'rename', from: f.path, to: `${raw.files.dir}/${uid}.` });
+    const { record, hint } = addFile(p, f, uid);
+    // The old UID is recorded as expunged (same GUID, a new modseq): a replica that still has
+    // it expunges its copy instead of copying it back as a duplicate (sync_support.c copies a
+    // replica-only record above deletedmodseq back to the master).
+    const modseq = p.nextModseq();
+    const tomb: IndexRecord = {
+      ...record, uid: f.uid, systemFlags: 0, userFlags: [0, 0, 0, 0], internalFlags: (InternalFlag.EXPUNGED | InternalFlag.UNLINKED) >>> 0,
+      cacheOffset: 0, cacheCrc: 0, modseq, createdmodseq: record.createdmodseq !== undefined ? modseq : undefined,
+    };
+    p.appended.push({ uid: f.uid, r: tomb, bump: false });
+    p.tombstones++;
+    p.act({ kind: 'renumber-file', outcome: 'fixed', uid: f.uid, newUid: uid, file: f.path, modseq, message: `message file with no record at or below last_uid: renamed to ${uid}. and appended (a UID is never reused); uid ${f.uid} recorded as expunged so replicas drop their copy${hint ? `; flags and date from backup ${hint.source}` : ''}` });
+  }
+  for (const { uid: oldUid, flagsFrom } of p.reappend) {
+    const f = facts.files.get(oldUid)!;
+    const uid = ++p.lastUid;
+    p.fileOps.push({ op: 'rename', from: f.path, to: `${raw.files.dir}/${uid}.` });
+    addFile(p, f, uid, flagsFrom);
+    const a = p.actions.find((x) => x.kind === 'guid-mismatch' && x.uid === oldUid);
+    if (a) a.newUid = uid;
+  }
+}

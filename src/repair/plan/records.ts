@@ -1,0 +1,162 @@
+// The records: good ones kept as they are (one per UID); a record whose CRC fails restored
+// byte for byte when one byte explains it, else recovered under the UID its file proves, with
+// its flags and dates and the file-derived fields re-read (not Cyrus's wipe-and-re-append);
+// then each record against its message file (missing, changed, cache record).
+import { verifyCacheRecord } from '../../check/verify-mailbox.js';
+import { InternalFlag, isExpunged, isUnlinked, type IndexRecord } from '../../format/index/index.js';
+import { INTERNAL_MASK, midnight, SYSTEM_MASK, type Planner, type Work } from './planner.js';
+
+export function collectRecords(p: Planner): void {
+  for (const { recno, r: read, corrected } of p.index.records) {
+    let r = read;
+    if (!r.crcOk && corrected) {
+      // Restored byte for byte: the record Cyrus wrote, which the replica also has (no new modseq).
+      r = corrected.value;
+      p.act({ kind: 'recover-record', outcome: 'fixed', uid: r.uid, message: `record ${recno} CRC wrong: one damaged byte (offset ${corrected.at}, ${corrected.from} → ${corrected.to}) restored exactly; uid, flags and dates are the original ones` });
+    }
+    if (!r.crcOk) {
+      p.damaged.push({ recno, r });
+      continue;
+    }
+    if (r.uid === 0 && isUnlinked(r)) {
+      p.wiped.push(r); // Cyrus's own wipe, waiting for its repack
+      continue;
+    }
+    if (r.uid === 0 || p.work.has(r.uid)) {
+      p.removed.push({ uid: r.uid, why: 'duplicate uid', record: r });
+      p.act({ kind: 'drop-record', outcome: 'fixed', uid: r.uid, message: `record ${recno} repeats uid ${r.uid}: the first record of that uid is kept, this one is saved in the backup` });
+      continue;
+    }
+    p.work.set(r.uid, { uid: r.uid, r: { ...r }, orig: r, bump: false });
+  }
+  const maxModseq = [...p.work.values()].reduce((m, w) => ((w.r.modseq ?? 0n) > m ? w.r.modseq! : m), 0n);
+  if (maxModseq > p.hm) {
+    p.act({ kind: 'raise-highestmodseq', outcome: 'fixed', from: String(p.hm), to: String(maxModseq), message: `highestmodseq ${p.hm} is below a record's modseq ${maxModseq}: raised` });
+    p.hm = maxModseq;
+  }
+  for (const uid of p.work.keys()) p.claimed.add(uid);
+}
+
+/** Records whose CRC fails (and no single byte explains): the file decides the UID. */
+export function recoverDamaged(p: Planner): void {
+  const { facts, o } = p;
+  for (const { recno, r } of p.damaged) {
+    const file = (uid: number) => facts.files.get(uid);
+    let uid: number | undefined;
+    let how = '';
+    if (r.uid > 0 && !p.claimed.has(r.uid) && file(r.uid)?.sha1 === r.guid) {
+      uid = r.uid;
+      how = 'its uid and GUID match its file';
+    } else {
+      const byGuid = [...facts.files.values()].find((f) => !p.claimed.has(f.uid) && f.sha1 === r.guid);
+      if (byGuid) {
+        uid = byGuid.uid;
+        how = `its GUID names file ${byGuid.uid}.`;
+      } else if (r.uid > 0 && !p.claimed.has(r.uid) && file(r.uid)) {
+        uid = r.uid;
+        how = `file ${r.uid}. has no other record (GUID taken from the file)`;
+      }
+    }
+    const parsed = uid !== undefined ? p.parsed.get(uid) : undefined;
+    if (uid === undefined || !parsed) {
+      p.removed.push({ uid: r.uid, why: 'record CRC wrong, no file identifies it', record: r });
+      p.act({ kind: 'drop-record', outcome: 'left', uid: r.uid, message: `record ${recno} (CRC wrong) matches no message file by uid or GUID: taken out of the index, saved in the backup` });
+      continue;
+    }
+    p.claimed.add(uid);
+    const f = file(uid)!;
+    const rec: IndexRecord = { ...r, uid, crcOk: true };
+    const fixed: string[] = r.uid !== uid ? ['uid'] : [];
+    const set = <K extends keyof IndexRecord>(k: K, v: IndexRecord[K]) => {
+      if (rec[k] !== v) fixed.push(String(k));
+      rec[k] = v;
+    };
+    set('size', BigInt(parsed.record.size));
+    set('headerSize', parsed.record.headerSize);
+    set('guid', parsed.record.guid);
+    set('gmtime', parsed.record.gmtime);
+    set('sentdate', parsed.record.sentdate || midnight(rec.internaldate));
+    if (rec.contentLines !== undefined) set('contentLines', parsed.record.contentLines);
+    // Cyrus sets a message file's mtime to its internaldate when appending it.
+    if (!rec.internaldate || rec.internaldate !== f.mtime) set('internaldate', f.mtime);
+    set('systemFlags', rec.systemFlags & SYSTEM_MASK);
+    set('internalFlags', (rec.internalFlags & INTERNAL_MASK) >>> 0);
+    if (rec.savedate !== undefined && (!rec.savedate || rec.savedate > o.now + 86400)) set('savedate', o.now);
+    // createdmodseq 0 is given the record's new modseq when modseqs are assigned.
+    if (rec.createdmodseq !== undefined && (rec.createdmodseq === 0n || rec.createdmodseq > p.hm)) set('createdmodseq', 0n);
+    p.act({ kind: 'recover-record', outcome: 'fixed', uid, message: `record ${recno} (CRC wrong) kept as uid ${uid} with its flags and dates: ${how}${fixed.length ? `; from the file: ${fixed.join(', ')}` : ''}` });
+    p.work.set(uid, { uid, r: rec, orig: r, bump: true, cache: parsed });
+  }
+}
+
+const expunge = (w: Work, also = 0) => {
+  w.r.internalFlags = (w.r.internalFlags | also | InternalFlag.UNLINKED) >>> 0;
+  w.bump = true;
+};
+
+/** Each record against its message file: missing, changed content, damaged cache record. */
+export function checkRecordFiles(p: Planner): void {
+  const { facts, o, raw } = p;
+  for (const w of [...p.work.values()].sort((a, b) => a.uid - b.uid)) {
+    const r = w.r;
+    if (isUnlinked(r)) continue;
+    const f = facts.files.get(w.uid);
+    const live = !isExpunged(r);
+    if (!f || f.size === 0) {
+      const file = `${raw.files.dir}/${w.uid}.`;
+      if (facts.unreadable.has(w.uid)) {
+        p.act({ kind: 'unreadable-file', outcome: 'left', uid: w.uid, message: `message file cannot be read (${facts.unreadable.get(w.uid)}): left as is` });
+      } else if (!live) {
+        expunge(w);
+        p.act({ kind: 'unlink-expunged', outcome: 'fixed', uid: w.uid, message: 'expunged message whose file is already gone: marked unlinked' });
+      } else if (p.fromBackup.has(w.uid)) {
+        // Known only to the backup: Cyrus deletes a file only after expunging it.
+        expunge(w, InternalFlag.EXPUNGED);
+        p.act({ kind: 'gone-since-backup', outcome: 'fixed', uid: w.uid, message: 'in the backup, but its file is gone (expunged after the backup was taken): recorded as expunged' });
+      } else if (o.missing === 'expunge') {
+        expunge(w, InternalFlag.EXPUNGED);
+        p.removed.push({ uid: w.uid, why: 'message file missing', record: { ...r } });
+        p.act({ kind: 'expunge-missing', outcome: 'lost', uid: w.uid, file, message: `message file is missing: expunged (as Cyrus does); its record (flags, dates, GUID ${r.guid}) is kept in the backup` });
+      } else {
+        p.act({ kind: 'keep-missing', outcome: 'left', uid: w.uid, file, message: 'message file is missing: record left in place (--missing=keep); restore the file (e.g. from the replica) and run again' });
+      }
+      continue;
+    }
+    const mismatch = (r.guid && r.guid !== '0'.repeat(40) && r.guid !== f.sha1) || Number(r.size) !== f.size;
+    if (mismatch && !w.cache) {
+      const what = Number(r.size) !== f.size ? `size ${f.size}, record says ${r.size}` : `SHA-1 ${f.sha1}, record says ${r.guid}`;
+      if (!live) {
+        expunge(w);
+        p.act({ kind: 'unlink-expunged', outcome: 'fixed', uid: w.uid, message: `expunged message whose file no longer matches (${what}): marked unlinked` });
+      } else if (o.guidMismatch === 'keep') {
+        p.act({ kind: 'guid-mismatch', outcome: 'left', uid: w.uid, file: f.path, message: `file content does not match its record (${what}): kept as is (--guid-mismatch=reappend|discard to act)` });
+      } else {
+        expunge(w, InternalFlag.EXPUNGED);
+        p.removed.push({ uid: w.uid, why: 'content changed', record: { ...r } });
+        if (o.guidMismatch === 'discard') {
+          p.fileOps.push({ op: 'to-backup', from: f.path, name: `${w.uid}.` });
+          p.act({ kind: 'guid-mismatch', outcome: 'fixed', uid: w.uid, file: f.path, message: `file content does not match its record (${what}): expunged, file moved into the backup (--guid-mismatch=discard)` });
+        } else {
+          p.reappend.push({ uid: w.uid, flagsFrom: { ...w.orig!, internalFlags: 0 } });
+          p.act({ kind: 'guid-mismatch', outcome: 'fixed', uid: w.uid, file: f.path, message: `file content does not match its record (${what}): old record expunged, file re-appended under a new UID with the old flags (--guid-mismatch=reappend)` });
+        }
+      }
+      continue;
+    }
+    if (w.cache) continue;
+    const bad = !p.cacheUsable || !raw.cache || verifyCacheRecord(raw.cache, r, '') !== undefined;
+    if (!bad) continue;
+    const parsed = p.parsed.get(w.uid);
+    if (!parsed) {
+      p.act({ kind: 'unparseable-file', outcome: 'left', uid: w.uid, file: f.path, message: 'cache record damaged and the message file does not parse' });
+      continue;
+    }
+    w.cache = parsed;
+    if (p.cacheUsable) p.act({ kind: 'rebuild-cache', outcome: 'fixed', uid: w.uid, message: 'cache record missing or damaged: rebuilt from the message file (record otherwise unchanged)' });
+  }
+  if (!p.cacheUsable) {
+    const d = p.d;
+    const why = raw.cache === undefined ? `cyrus.cache is ${raw.cacheError === 'ENOENT' ? 'missing' : `unreadable (${raw.cacheError})`}` : `cyrus.cache generation ${d.cacheGeneration} ≠ the index's ${p.h.generationNo}`;
+    p.act({ kind: 'new-cache-file', outcome: 'fixed', file: raw.files.cache, message: `${why}: a new cyrus.cache is written from the message files (records otherwise unchanged)` });
+  }
+}

@@ -1,0 +1,82 @@
+// What a plan starts from: cyrus.header (or the newest backup's copy), cyrus.index as read or
+// salvaged (or rebuilt from the newest backup's index, or from nothing when no backup has it).
+// Returns false when there is nothing safe to start from (the plan then only reports).
+import { decodeHeader } from '../../format/header.js';
+import { blankHeader, salvageIndex, type SalvagedIndex } from '../salvage.js';
+import { summary, type Planner } from './planner.js';
+
+export function start(p: Planner): boolean {
+  const { d, raw, hints } = p;
+  let mh = d.mh;
+  if (!mh && hints.header) {
+    // cyrus.header lost or unreadable: the newest backup's copy, if it names this mailbox.
+    try {
+      const b = decodeHeader(hints.header.buf);
+      const want = raw.mboxlist?.uniqueid;
+      if (!want || b.uniqueid === want) {
+        mh = b;
+        const how = d.mhError === 'ENOENT' || d.mhError === 'missing' ? 'is missing' : `cannot be used (${d.mhError})`;
+        p.act({ kind: 'restore-header', outcome: 'fixed', file: raw.files.header, message: `cyrus.header ${how}: restored from backup ${hints.header.source} (same uniqueid; ACL and keyword names as of that backup)` });
+      }
+    } catch {
+      // the backup's copy does not decode either
+    }
+  }
+  if (!mh) {
+    p.act({ kind: 'header-unreadable', outcome: 'left', file: raw.files.header, message: `cyrus.header cannot be used (${d.mhError}) and no backup has it; not repaired: Cyrus would recreate the mailbox and lose every flag` });
+    return false;
+  }
+  p.mh = { ...mh, userFlags: [...mh.userFlags] };
+  p.names = p.mh.userFlags;
+
+  if (!d.index) rebuildIndex(p);
+  const idx = p.d.index!;
+  p.index = idx;
+  const old = idx.header;
+  p.h = { ...old, quirks: [] };
+  p.before = summary(old);
+  p.hm = old.highestmodseq ?? 1n;
+  if (idx.headerCorrected) {
+    const c = idx.headerCorrected;
+    p.act({ kind: 'salvage-header', outcome: 'fixed', field: `byte ${c.offset}`, from: String(c.from), to: String(c.to), message: `index header CRC wrong: one damaged byte (offset ${c.offset}, ${c.from} → ${c.to}) restored exactly, the CRC holds again` });
+  }
+  for (const r of idx.headerRepairs) {
+    p.act({ kind: 'salvage-header', outcome: 'fixed', field: r.field, from: r.from, to: r.to, message: `index header ${r.field}: ${r.from} → ${r.to} (${r.why})` });
+  }
+  if (idx.truncated) {
+    p.act({ kind: 'salvage-header', outcome: 'fixed', field: 'num_records', from: String(old.numRecords), to: String(idx.records.length), message: `cyrus.index ends after ${idx.records.length} of ${old.numRecords} records: the rest are rebuilt from their files` });
+  }
+  return true;
+}
+
+/**
+ * cyrus.index lost or beyond salvage: the newest backup's index (flags, UIDs, modseqs as of
+ * then), else nothing; the message files then decide what exists.
+ */
+function rebuildIndex(p: Planner): void {
+  const { d, raw, hints, o } = p;
+  let base: SalvagedIndex | undefined;
+  if (hints.index) {
+    try {
+      base = salvageIndex(hints.index.buf, { mboxlistUidvalidity: raw.mboxlist?.uidvalidity, now: o.now });
+    } catch {
+      base = undefined;
+    }
+  }
+  const why = raw.index === undefined ? 'cyrus.index is missing' : `cyrus.index is beyond salvage (${d.indexError})`;
+  if (base) {
+    const records = base.records.filter((x) => x.r.crcOk && x.r.uid > 0);
+    for (const x of records) p.fromBackup.add(x.r.uid);
+    const h = { ...base.header, numRecords: records.length };
+    if (raw.mboxlist?.uidvalidity) h.uidvalidity = raw.mboxlist.uidvalidity;
+    p.d = { ...d, index: { header: h, records, headerRepairs: [], truncated: false } };
+    p.act({ kind: 'rebuild-index', outcome: 'fixed', file: raw.files.index, message: `${why}: rebuilt from backup ${hints.index!.source} (UIDs, flags, dates and modseqs as of that backup; changes made after it are not known) and the message files; UIDVALIDITY ${h.uidvalidity} kept` });
+  } else {
+    const h = blankHeader(17);
+    h.uidvalidity = raw.mboxlist?.uidvalidity || o.now;
+    h.generationNo = d.cacheGeneration ?? 0;
+    h.highestmodseq = 1n;
+    p.d = { ...d, index: { header: h, records: [], headerRepairs: [], truncated: false } };
+    p.act({ kind: 'rebuild-index', outcome: 'lost', file: raw.files.index, message: `${why} and no backup has it: rebuilt from the message files, each under its own UID, UIDVALIDITY ${h.uidvalidity} ${raw.mboxlist?.uidvalidity ? 'kept from mailboxes.db' : 'NEW'}; flags are lost` });
+  }
+}
