@@ -56,3 +56,51 @@ export function sentByMailbox(captures: Capture[]): Map<string, Sent> {
   }
   return sent;
 }
+
+/**
+ * Replays dump output to a Cyrus sync_server as one session (AUTHENTICATE PLAIN as `user`,
+ * the lines as they are, EXIT) and returns the server's completion line for each command.
+ */
+export async function replayToSyncServer(port: number, user: string, password: string, dump: Buffer): Promise<string[]> {
+  const { connect } = await import('node:net');
+  const commands = parseLines(dump).length;
+  const sock = connect(port, '127.0.0.1');
+  let buf = '';
+  const waiters: Array<() => void> = [];
+  sock.on('data', (d) => {
+    buf += d.toString('latin1');
+    waiters.splice(0).forEach((w) => w());
+  });
+  const line = async (): Promise<string> => {
+    for (;;) {
+      const nl = buf.indexOf('\r\n');
+      if (nl >= 0) {
+        const l = buf.slice(0, nl);
+        buf = buf.slice(nl + 2);
+        return l;
+      }
+      await new Promise<void>((resolve, reject) => {
+        waiters.push(resolve);
+        sock.once('error', reject);
+        sock.once('close', () => reject(new Error(`sync_server closed the connection; pending: ${buf}`)));
+      });
+    }
+  };
+  try {
+    while (!(await line()).startsWith('* OK')); // banner (COMPRESS is offered, never taken)
+    sock.write(`AUTHENTICATE PLAIN ${Buffer.from(`\0${user}\0${password}`).toString('base64')}\r\n`);
+    const auth = await line();
+    if (!auth.startsWith('OK')) throw new Error(`AUTHENTICATE: ${auth}`);
+    sock.write(dump);
+    const done: string[] = [];
+    while (done.length < commands) {
+      const l = await line();
+      if (!l.startsWith('* ')) done.push(l);
+    }
+    sock.write('EXIT\r\n');
+    await line();
+    return done;
+  } finally {
+    sock.destroy();
+  }
+}

@@ -8,7 +8,8 @@
 // and the APPLY MESSAGE lines once the files sync_client had already uploaded in the same
 // session are left out (it sends each GUID once per session); a whole `dump -u USER` equals the
 // whole session's APPLY MESSAGE / APPLY MAILBOX lines. Every captured line also parses and
-// prints back to the same bytes. In --path mode the only differences are the fields only
+// prints back to the same bytes. A dump replayed to sync_server recreates its mailbox on the
+// replica, equal to the master. In --path mode the only differences are the fields only
 // mailboxes.db and annotations.db hold (FOLDERMODSEQ, mailbox ANNOTATIONS).
 import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,11 +18,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getChild, list, printLine, toAtom, type DKvList } from '../../src/dlist/index.js';
 import { InternalFlag, decodeIndex } from '../../src/format/index/index.js';
 import { describeInterop } from '../harness/env.js';
-import { CyrusInstance, cyrusIds } from '../harness/instance.js';
+import { ADMIN, CyrusInstance, PASSWORD, cyrusIds } from '../harness/instance.js';
 import { populate, type Population } from '../harness/populate.js';
 import { clientBytes, startSyncRelay, type SyncRelay } from '../harness/sync-relay.js';
-import { cli, filesOf, isApply, nameOf, parseLines, print, sentByMailbox, type Sent } from '../dump/oracle.js';
-import { listMailboxes, mbpath, reconstructVersion, syncClient } from '../harness/tools.js';
+import { cli, filesOf, isApply, nameOf, parseLines, print, replayToSyncServer, sentByMailbox, type Sent } from '../dump/oracle.js';
+import { compareReplica, listMailboxes, mbpath, reconstructVersion, syncClient } from '../harness/tools.js';
 
 describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty replica', () => {
   let master: CyrusInstance;
@@ -138,6 +139,23 @@ describeInterop('dump equals what Cyrus 3.6.1 sync_client sends to an empty repl
       expect(r.code).toBe(0);
       expect(readFileSync(file).equals(Buffer.concat(theirs.map(print)))).toBe(true);
     }
+  });
+
+  it('a dump replayed to sync_server recreates the mailbox: the replica then equals the master', async () => {
+    // A folder sync_client never sent (made after the sync): only the dump carries it.
+    await master.withImap('alice', async (c) => {
+      await c.create('INBOX.Restored');
+      for (let i = 0; i < 4; i++) await c.append('INBOX.Restored', Buffer.from(`Subject: r${i}\r\n\r\nbody ${i}\r\n`), { flags: i % 2 ? ['\\Seen', 'kw'] : [] });
+      await c.select('INBOX.Restored');
+      await c.storeAnnotation('2', '/comment', 'restored "note"');
+      await c.uidStore('3', '+', ['\\Deleted']);
+      await c.uidExpunge('3');
+    });
+    const file = join(out, 'restore.dlist');
+    expect((await cli('dump', '-C', master.conf, 'user.alice.Restored', '--messages', '-o', file)).code).toBe(0);
+    const replies = await replayToSyncServer(replica.ports.sync!, ADMIN, PASSWORD, readFileSync(file));
+    expect(replies).toEqual(['OK success', 'OK success']);
+    expect(await compareReplica(master, replica, ['user.alice.Restored'])).toEqual([]);
   });
 
   it('--path (no mailboxes.db, no annotations.db): the same line without FOLDERMODSEQ and mailbox ANNOTATIONS', async () => {
