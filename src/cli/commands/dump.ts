@@ -34,6 +34,8 @@ Together these are a complete, self-checking copy of the mailbox in Cyrus's own 
 (spec: cyrus-db-seen-dlist.md §9–§11): SYNC_CRC/SYNC_CRC_ANNOT are the stored checksums a
 replica verifies, every file literal is re-hashed against its GUID before it is written (a file
 that fails is sent as NIL, as Cyrus does, and reported). Files are streamed, never held whole.
+Sent to a Cyrus 3.6 sync_server in one session (AUTHENTICATE as an admin, then these lines),
+a dump recreates the mailbox there, equal to the original.
 
 Where the values come from: mailboxes.db (name, uniqueid, partition, ACL, type, FOLDERMODSEQ),
 annotations.db (mailbox annotations), cyrus.header (quota root, flag names), cyrus.index
