@@ -198,11 +198,12 @@ function decodeGb2312Raw(b: Buffer): string {
 
 function utf16(b: Buffer, order: 'be' | 'le'): string {
   let s = '';
-  const n = b.length & ~1;
-  for (let i = 0; i < n; i += 2) {
-    s += String.fromCharCode(order === 'be' ? (b[i]! << 8) | b[i + 1]! : b[i]! | (b[i + 1]! << 8));
-  }
-  if (b.length & 1) s += '\ufffd'; // ICU: truncated code unit at flush
+  let n = b.length & ~1;
+  const unit = (i: number) => (order === 'be' ? (b[i]! << 8) | b[i + 1]! : b[i]! | (b[i + 1]! << 8));
+  // ICU at flush: a pending high surrogate and an odd last byte are one truncated character.
+  if (b.length & 1 && n >= 2 && (unit(n - 2) & 0xfc00) === 0xd800) n -= 2;
+  for (let i = 0; i < n; i += 2) s += String.fromCharCode(unit(i));
+  if (b.length & 1) s += '\ufffd';
   return s;
 }
 

@@ -294,3 +294,35 @@ export function mutate(src: Buffer, rng: Lcg): Buffer {
   }
   return b.length ? b : Buffer.from('x');
 }
+
+/** Charsets whose decoding of arbitrary (mostly invalid) byte sequences equals ICU's. */
+export const FUZZ_CHARSETS_EXACT = [
+  'utf-8', 'big5', 'gbk', 'iso-2022-jp', 'utf-16', 'utf-32', 'koi8-r', 'windows-1252', 'us-ascii', 'utf_8',
+];
+/**
+ * Where we differ from ICU on invalid sequences (README): ICU tells an illegal trail byte
+ * (U+FFFD) from an unassigned or truncated character (U+001A), WHATWG-based decoders do not.
+ */
+export const FUZZ_CHARSETS_APPROXIMATE = ['iso-2022-kr', 'hz-gb-2312', 'euc-kr', 'ks_c_5601-1987', 'gb18030', 'euc-jp', 'euc-cn', 'shift_jis', 'cp949', 'cp950', 'big5-hkscs', 'utf-16le', 'utf-7', 'ibm-943', 'ibm-1363', 'ibm-1386', 'ibm-33722'];
+
+/** Random bytes (biased towards lead/trail ranges) in RFC 2047 words of multi-byte charsets. */
+export function charsetFuzzMessages(seed: number, n: number, charsets: readonly string[] = FUZZ_CHARSETS_EXACT): Crafted[] {
+  const rng = new Lcg(seed);
+  const out: Crafted[] = [];
+  for (let i = 0; i < n; i++) {
+    const cs = charsets[rng.next(charsets.length)]!;
+    const words: string[] = [];
+    const nw = 1 + rng.next(3);
+    for (let w = 0; w < nw; w++) {
+      const len = 1 + rng.next(10);
+      const bytes: number[] = [];
+      for (let k = 0; k < len; k++) {
+        const r = rng.next(10);
+        bytes.push(r < 3 ? 0x20 + rng.next(0x60) : r < 5 ? 0x80 + rng.next(0x21) : r < 9 ? 0xa1 + rng.next(0x5e) : rng.next(256));
+      }
+      words.push(word(cs, bytes));
+    }
+    out.push(simple(`charset fuzz ${cs} #${i}`, [`Subject: ${words.join(rng.next(2) ? ' ' : ' x ')}`, `To: ${words[0]} <t@x>`]));
+  }
+  return out;
+}

@@ -10,7 +10,15 @@ import { CYRUS_BIN, describeInterop } from '../harness/env.js';
 import { CyrusInstance, cyrusIds, runProcess } from '../harness/instance.js';
 import { mbpath } from '../harness/tools.js';
 import type { ParseOptions } from '../../src/message/options.js';
-import { craftedMessages, Lcg, mutate, type Crafted } from './crafted.js';
+import {
+  charsetFuzzMessages,
+  craftedMessages,
+  FUZZ_CHARSETS_APPROXIMATE,
+  FUZZ_CHARSETS_EXACT,
+  Lcg,
+  mutate,
+  type Crafted,
+} from './crafted.js';
 import { fixture } from '../helpers/fixtures.js';
 import { compareMailbox, explainDiff, formatRates, KEYS } from './oracle.js';
 
@@ -61,7 +69,8 @@ function expectSame(name: string, dir: string, crafted: Crafted[], options: Pars
     if (res.diffs[k]!.length) console.log(`${k} differs for\n  ${res.diffs[k]!.map(label).join('\n  ')}`);
   }
   if (process.env.CYRUS_FSCK_DEBUG) {
-    for (const uid of res.diffs.ALL) for (const line of explainDiff(dir, uid, options)) console.log(`${label(uid)} ${line}`);
+    const only = process.env.UIDS?.split(',').map(Number);
+    for (const uid of res.diffs.ALL.filter((u) => !only || only.includes(u))) for (const line of explainDiff(dir, uid, options)) console.log(`${label(uid)} ${line}`);
   }
   expect(res.total).toBe(crafted.length + (hostile ? HOSTILE.length : 0));
   expect(res.diffs.ALL.map(label)).toEqual([]);
@@ -115,6 +124,13 @@ describeInterop('message parsing against live Cyrus 3.6.1 reconstruct', () => {
     }
     const dir = await indexWithCyrus(inst, 'user.fuzz', fuzzed, 'UTC', false);
     expectSame('fuzzed corpus (live reconstruct)', dir, fuzzed, { timeZone: 'UTC' }, false);
+  }, 900_000);
+
+  it('300 RFC 2047 words of random bytes in multi-byte charsets (seeded fuzz)', async () => {
+    const all = process.env.CSFUZZ_ALL ? [...FUZZ_CHARSETS_EXACT, ...FUZZ_CHARSETS_APPROXIMATE] : FUZZ_CHARSETS_EXACT;
+    const msgs = charsetFuzzMessages(Number(process.env.FUZZ_SEED ?? 1234), Number(process.env.FUZZ_N ?? 300), all);
+    const dir = await indexWithCyrus(inst, 'user.csfuzz', msgs, 'UTC', false);
+    expectSame('charset fuzz (live reconstruct)', dir, msgs, { timeZone: 'UTC' }, false);
   }, 900_000);
 
   for (const tz of ['America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe']) {
