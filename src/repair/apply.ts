@@ -34,6 +34,8 @@ export interface ApplyContext {
   signal?: AbortSignal;
   /** Called after each step (tests stop the process here). */
   onStep?: (step: Step) => Promise<void> | void;
+  /** Fetches a message from the replica, already checked against its GUID (--from-replica). */
+  fetchFromReplica?: (uid: number, guid: string) => Promise<Buffer>;
 }
 
 async function readLocked(fh: FileHandle): Promise<Buffer> {
@@ -80,6 +82,12 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<void> {
     if (op.op === 'rename') {
       await renameSynced(op.from, op.to);
       m.fileOps.push({ op: 'rename', from: op.from, to: op.to });
+    } else if (op.op === 'from-replica') {
+      if (!ctx.fetchFromReplica) throw new PlanStale('the plan restores files from the replica, but no replica connection is open');
+      const data = await ctx.fetchFromReplica(op.uid, op.guid);
+      if (createHash('sha1').update(data).digest('hex') !== op.guid) throw new PlanStale(`the replica's copy of uid ${op.uid} is not the message ${op.guid}`);
+      await replaceFile(op.to, data, { mode: 0o600 });
+      m.fileOps.push({ op: 'from-replica', from: `replica uid ${op.uid}`, to: op.to });
     } else {
       const to = await moveIntoBackup(ctx.backup.dir, op.from, op.name);
       m.fileOps.push({ op: 'to-backup', from: op.from, to });

@@ -29,7 +29,7 @@ export interface Manifest {
   /** Files that did not exist when the backup was taken (undo removes what the repair created). */
   absent: Array<{ role: FileRole; original: string }>;
   /** Message files renamed (renumbered) or moved into this folder, in the order done. */
-  fileOps: Array<{ op: 'rename' | 'to-backup'; from: string; to: string }>;
+  fileOps: Array<{ op: 'rename' | 'to-backup' | 'from-replica'; from: string; to: string }>;
   actions?: unknown[];
   removedRecords?: unknown[];
   /** SHA-1 of the files as the repair left them: undo refuses if Cyrus changed them since. */

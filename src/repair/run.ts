@@ -10,6 +10,7 @@ import { LockAborted, LockTimeout, MailboxLocks, type LockWait } from './locks.j
 import { decodeState, makePlan, needsParse, type Plan, type RepairOptions } from './plan.js';
 import { parseFiles, readFolder, readRaw, type FolderFacts, type RawMailbox } from './state.js';
 import { scanFolder } from '../check/scan-folder.js';
+import { SyncClient, type ReplicaEndpoint, type ReplicaView } from './replica.js';
 import { logMailbox } from './synclog.js';
 import type { RepairTarget } from './target.js';
 import { existsSync } from 'node:fs';
@@ -20,6 +21,8 @@ export interface RepairRun {
   options: Omit<RepairOptions, 'now'>;
   backupRoot: string;
   lock: LockWait;
+  /** --from-replica: where the replica's sync_server is, and how to log in. */
+  replica?: ReplicaEndpoint;
   /** Test hook: called after each apply step. */
   onStep?: (step: Step | 'locked') => Promise<void> | void;
 }
@@ -30,6 +33,8 @@ export interface MailboxRepair {
   applied: boolean;
   backup?: string;
   syncLogged: string[];
+  /** Things worth saying that are not actions (e.g. the replica could not be used). */
+  notes: string[];
   /** Why it could not run (lock timeout, changed meanwhile, I/O): the mailbox is unchanged. */
   error?: string;
   interrupted?: boolean;
@@ -42,7 +47,7 @@ interface Planned {
   facts: FolderFacts;
 }
 
-async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters<typeof readRaw>[2]): Promise<Planned> {
+async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters<typeof readRaw>[2], replica?: ReplicaView): Promise<Planned> {
   const now = Math.floor(Date.now() / 1000);
   const raw = await readRaw(t.name, t.files, lockedIndex);
   raw.mboxlist = { uidvalidity: t.uidvalidity, uniqueid: t.uniqueid ?? null };
@@ -50,6 +55,7 @@ async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters
   const d = decodeState(raw, now);
   const parsed = parseFiles(facts, needsParse(d, facts));
   const hints = await hintsFromBackups(await findBackups(run.backupRoot, t.name, t.uniqueid));
+  hints.replica = replica;
   return { plan: makePlan(d, facts, parsed, hints, { ...run.options, now }), raw, facts };
 }
 
@@ -75,20 +81,43 @@ async function stillValid(pre: Planned, t: RepairTarget, locked: Parameters<type
 }
 
 export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<MailboxRepair> {
-  const res: MailboxRepair = { name: t.name, applied: false, syncLogged: [] };
+  const res: MailboxRepair = { name: t.name, applied: false, syncLogged: [], notes: [] };
   if (t.unsupported) return { ...res, error: `not repaired: ${t.unsupported}` };
+  let replica: SyncClient | undefined;
+  let view: ReplicaView | undefined;
+  if (run.replica) {
+    try {
+      replica = await SyncClient.open(run.replica);
+      view = await replica.fullMailbox(t.name);
+      if (view && t.uidvalidity && view.uidvalidity !== t.uidvalidity) {
+        res.notes.push(`the replica's ${t.name} has UIDVALIDITY ${view.uidvalidity}, ours ${t.uidvalidity}: another incarnation, not used`);
+        view = undefined;
+      } else if (!view) res.notes.push(`the replica has no ${t.name}`);
+    } catch (e) {
+      replica?.close();
+      return failed(res, e);
+    }
+  }
+  try {
+    return await repairWith(t, run, res, view, replica);
+  } finally {
+    replica?.close();
+  }
+}
+
+async function repairWith(t: RepairTarget, run: RepairRun, res: MailboxRepair, view: ReplicaView | undefined, replica: SyncClient | undefined): Promise<MailboxRepair> {
   if (run.dryRun) {
     try {
-      res.plan = (await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal })).plan;
+      res.plan = (await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh, view), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal })).plan;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') res.plan = (await planFrom(t, run, undefined)).plan;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') res.plan = (await planFrom(t, run, undefined, view)).plan;
       else return failed(res, e);
     }
     return res;
   }
   let locks: MailboxLocks | undefined;
   try {
-    const pre = await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal }).catch((e) => {
+    const pre = await withSharedIndexLock(t.files.index, (fh) => planFrom(t, run, fh, view), { timeoutMs: run.lock.timeoutMs, signal: run.lock.signal }).catch((e) => {
       // Held exclusively for longer than the whole wait we allow: the same verdict as below.
       if (e instanceof LockBusy) throw new LockTimeout(e.message);
       return undefined; // no cyrus.index to share-lock, or unreadable: plan under the locks
@@ -97,7 +126,7 @@ export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<Ma
     const indexMissing = !existsSync(t.files.index);
     locks = await MailboxLocks.acquire({ ...t.locks, indexMissing }, run.lock);
     await run.onStep?.('locked');
-    const { plan, raw } = pre && (await stillValid(pre, t, locks.index)) ? pre : await planFrom(t, run, locks.index);
+    const { plan, raw } = pre && (await stillValid(pre, t, locks.index)) ? pre : await planFrom(t, run, locks.index, view);
     res.plan = plan;
     if (run.lock.signal?.aborted) throw new Interrupted('interrupted before anything was written');
     if (plan.noop) return res;
@@ -111,7 +140,8 @@ export async function repairMailbox(t: RepairTarget, run: RepairRun): Promise<Ma
     backup.manifest.actions = plan.actions;
     backup.manifest.removedRecords = plan.removedRecords;
     res.backup = backup.dir;
-    await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep });
+    const fetchFromReplica = replica && view ? (uid: number, guid: string) => replica.fetch(view, t.name, { uid, guid, modseq: 0n, lastUpdated: 0, flags: [], internaldate: 0, size: 0 }) : undefined;
+    await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep, fetchFromReplica });
     res.applied = true;
     // As mailbox_unlock_index does: the sync log line while the index lock is still held.
     res.syncLogged = await logMailbox(t.syncLogs, t.name, { timeoutMs: run.lock.timeoutMs });
@@ -128,7 +158,7 @@ function failed(res: MailboxRepair, e: unknown): MailboxRepair {
   res.error = err.message ?? String(e);
   if (err instanceof Interrupted || err instanceof LockAborted) res.interrupted = true;
   if (err?.name === 'LockTimeout' || err?.name === 'LockBusy') res.lockTimeout = true;
-  if (!(err instanceof Error) || !['Interrupted', 'LockAborted', 'LockTimeout', 'LockBusy', 'PlanStale'].includes(err.name)) {
+  if (!(err instanceof Error) || !['Interrupted', 'LockAborted', 'LockTimeout', 'LockBusy', 'PlanStale', 'ReplicaError'].includes(err.name)) {
     if (!(err as NodeJS.ErrnoException).code) res.error = err?.stack ?? String(e);
   }
   return res;
@@ -165,7 +195,8 @@ export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, f
       }
     }
     for (const op of [...m.fileOps].reverse()) {
-      if (!existsSync(op.to) || existsSync(op.from)) continue;
+      // A file fetched from the replica stays: the restored index names it too.
+      if (op.op === 'from-replica' || !existsSync(op.to) || existsSync(op.from)) continue;
       await renameSynced(op.to, op.from);
       out.restored.push(op.from);
     }

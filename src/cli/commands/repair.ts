@@ -7,6 +7,7 @@ import { dropToCyrus } from '../../repair/privileges.js';
 import { repairMailbox, undoRepair, type MailboxRepair } from '../../repair/run.js';
 import { readManifest } from '../../repair/backup.js';
 import { loadConf, selectTargets } from '../../repair/target.js';
+import type { ReplicaEndpoint } from '../../repair/replica.js';
 import { VERSION } from '../../version.js';
 import { toJson } from '../json.js';
 import type { Register } from './index.js';
@@ -25,6 +26,8 @@ interface RepairOpts {
   missing?: 'expunge' | 'keep';
   removeOdd?: boolean;
   lockTimeout: number;
+  fromReplica?: boolean;
+  replica?: string;
 }
 
 const HELP = `
@@ -76,6 +79,8 @@ export const register: Register = (program: Command, outcome) => {
     .addOption(new Option('--guid-mismatch <mode>', 'file content ≠ record: keep and report, re-append under a new UID (Cyrus -R), or discard into the backup (Cyrus -U)').choices(['keep', 'reappend', 'discard']).default('keep'))
     .addOption(new Option('--missing <mode>', 'live record whose file is gone: expunge (default without a replica) or keep (default when sync_host is set)').choices(['expunge', 'keep']))
     .option('--remove-odd', 'move odd files into the backup (default: report only)')
+    .option('--from-replica', "use the replica (read-only, over Cyrus's sync protocol): missing or damaged message files fetched and checked against their GUID, flags of messages that lost their record")
+    .option('--replica <host:port>', 'the replica for --from-replica (default: sync_host/sync_port of imapd.conf; login sync_authname/sync_password)')
     .option('--lock-timeout <seconds>', 'give up waiting for a Cyrus lock after this long (exit 8)', seconds, 30);
   cmd.addHelpText('after', HELP);
   cmd.action(async (mailboxes: string[], opts: RepairOpts) => {
@@ -104,10 +109,11 @@ export const register: Register = (program: Command, outcome) => {
       const targets = await selectTargets(conf, mailboxes, opts.user);
       const missing = opts.missing ?? (conf.raw('sync_host') ? 'keep' : 'expunge');
       const options = { guidMismatch: opts.guidMismatch, missing, removeOdd: !!opts.removeOdd } as const;
+      const replica = opts.fromReplica || opts.replica ? replicaEndpoint(conf, opts) : undefined;
       const results: MailboxRepair[] = [];
       for (const t of targets) {
         if (ac.signal.aborted) break;
-        const r = await repairMailbox(t, { dryRun: !!opts.dryRun, options, backupRoot, lock, onStep: testHook() });
+        const r = await repairMailbox(t, { dryRun: !!opts.dryRun, options, backupRoot, lock, onStep: testHook(), replica });
         results.push(r);
         if (!opts.json) printHuman(r, opts);
         if (r.interrupted) break;
@@ -120,6 +126,17 @@ export const register: Register = (program: Command, outcome) => {
     }
   });
 };
+
+function replicaEndpoint(conf: ReturnType<typeof loadConf>, opts: RepairOpts): ReplicaEndpoint {
+  const [h, p] = opts.replica ? [opts.replica.slice(0, opts.replica.lastIndexOf(':')), opts.replica.slice(opts.replica.lastIndexOf(':') + 1)] : [conf.sync('sync_host'), conf.sync('sync_port')];
+  if (!h) throw usageError('--from-replica: no sync_host in imapd.conf; give --replica HOST:PORT');
+  const port = Number(p || 2005);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`--replica: bad port "${p}"`);
+  const authname = conf.sync('sync_authname');
+  const password = conf.sync('sync_password');
+  if (!authname || password === undefined) throw usageError('--from-replica: imapd.conf has no sync_authname/sync_password to log in with');
+  return { host: h, port, authname, password, timeoutMs: opts.lockTimeout * 1000 };
+}
 
 function exitCode(results: MailboxRepair[], dryRun: boolean, aborted: boolean): number {
   if (aborted || results.some((r) => r.interrupted)) return ExitCode.INTERRUPTED;
@@ -145,6 +162,7 @@ function jsonDoc(results: MailboxRepair[], dryRun: boolean) {
       backup: r.backup,
       syncLogged: r.syncLogged,
       error: r.error,
+      notes: r.notes,
       before: r.plan?.before,
       after: r.plan?.after,
       counts: c,
@@ -161,6 +179,7 @@ function printHuman(r: MailboxRepair, o: RepairOpts): void {
     process.stderr.write(`cyrus-fsck: ${r.name}: ${r.lockTimeout ? 'lock timeout: ' : r.interrupted ? 'interrupted: ' : ''}${r.error} (mailbox unchanged)\n`);
     return;
   }
+  for (const n of r.notes) process.stderr.write(`cyrus-fsck: ${r.name}: ${n}\n`);
   const p = r.plan!;
   if (p.noop) {
     if (!o.quiet) out.write(`${r.name}: nothing to do\n`);

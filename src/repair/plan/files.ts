@@ -2,7 +2,7 @@
 // below it they are renamed to a new UID (a UID is never reused) and the old UID is recorded as
 // expunged; flags and dates come from an earlier backup's record with the same GUID when there
 // is one. Also: files whose content changed re-appended (--guid-mismatch=reappend), odd files.
-import { InternalFlag, type IndexRecord } from '../../format/index/index.js';
+import { InternalFlag, SYSTEM_FLAG_NAMES, type IndexRecord } from '../../format/index/index.js';
 import type { FileFact } from '../state.js';
 import { keywordsToWords } from './flags.js';
 import { CACHE_VERSION, midnight, SYSTEM_MASK, type Planner } from './planner.js';
@@ -23,7 +23,7 @@ export function oddFiles(p: Planner): void {
 function addFile(p: Planner, f: FileFact, uid: number, from?: IndexRecord) {
   const { h, o } = p;
   const parsed = p.parsed.get(f.uid)!;
-  const hint = from ? undefined : p.hints.byGuid.get(parsed.record.guid);
+  const hint = from ? undefined : (p.hints.byGuid.get(parsed.record.guid) ?? fromReplica(p, f.uid, parsed.record.guid));
   const modseq = p.nextModseq();
   const internaldate = from?.internaldate || hint?.internaldate || f.mtime;
   const systemFlags = (from?.systemFlags ?? hint?.systemFlags ?? 0) & SYSTEM_MASK;
@@ -42,6 +42,23 @@ function addFile(p: Planner, f: FileFact, uid: number, from?: IndexRecord) {
   return { record: r, hint };
 }
 
+/** What the replica knows of this message (same GUID; its own UID first): flags and date. */
+function fromReplica(p: Planner, uid: number, guid: string) {
+  const v = p.hints.replica;
+  if (!v) return undefined;
+  const r = v.records.find((x) => x.uid === uid && x.guid === guid) ?? v.records.find((x) => x.guid === guid && !x.flags.includes('\\Expunged'));
+  if (!r) return undefined;
+  const bit = (n: string) => SYSTEM_FLAG_NAMES.find(([, name]) => name.toLowerCase() === n.toLowerCase())?.[0];
+  const systemFlags = r.flags.reduce((acc, n) => acc | (bit(n) ?? 0), 0);
+  const keywords = r.flags.filter((n) => !n.startsWith('\\'));
+  return { source: `the replica ${v.source}`, uid: r.uid, internaldate: r.internaldate, systemFlags, keywords };
+}
+
+function sameOnReplica(p: Planner, f: FileFact): boolean {
+  const r = p.hints.replica?.records.find((x) => x.uid === f.uid);
+  return !!r && r.guid === f.sha1 && !r.flags.includes('\\Expunged');
+}
+
 export function unindexedFiles(p: Planner): void {
   const { h, facts, raw } = p;
   p.lastUid = Math.max(h.lastUid, ...p.work.keys());
@@ -50,6 +67,8 @@ export function unindexedFiles(p: Planner): void {
   }
   const above: FileFact[] = [];
   const reuse: FileFact[] = [];
+  /** At or below last_uid, but the replica has this very message (GUID) under this UID. */
+  const known: FileFact[] = [];
   const unindexed = [...facts.files.values()].filter((f) => !p.claimed.has(f.uid) && !p.work.has(f.uid)).sort((a, b) => a.uid - b.uid);
   for (const f of unindexed) {
     if (f.size === 0) {
@@ -57,13 +76,19 @@ export function unindexedFiles(p: Planner): void {
       p.act({ kind: 'empty-file', outcome: 'fixed', uid: f.uid, file: f.path, message: 'empty message file with no record: moved into the backup' });
     } else if (!p.parsed.get(f.uid)) {
       p.act({ kind: 'unparseable-file', outcome: 'left', uid: f.uid, file: f.path, message: 'message file with no record does not parse: left as is' });
-    } else (f.uid > p.lastUid ? above : reuse).push(f);
+    } else if (f.uid > p.lastUid) above.push(f);
+    else if (sameOnReplica(p, f)) known.push(f);
+    else reuse.push(f);
   }
   oddFiles(p);
   for (const f of above) {
     const { hint } = addFile(p, f, f.uid);
     p.lastUid = f.uid;
     p.act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record, above last_uid: appended with its own UID${hint ? ` (flags and date from backup ${hint.source})` : ' (no flags known)'}` });
+  }
+  for (const f of known) {
+    const { hint } = addFile(p, f, f.uid);
+    p.act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record: the replica has this very message (same GUID) under the same UID, so it is re-added under it${hint ? ` with flags and date from ${hint.source}` : ''}` });
   }
   for (const f of reuse) {
     const uid = ++p.lastUid;

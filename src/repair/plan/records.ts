@@ -5,6 +5,7 @@
 import { verifyCacheRecord } from '../../check/verify-mailbox.js';
 import { InternalFlag, isExpunged, isUnlinked, type IndexRecord } from '../../format/index/index.js';
 import { INTERNAL_MASK, midnight, SYSTEM_MASK, type Planner, type Work } from './planner.js';
+import { replicaCopy } from './types.js';
 
 export function collectRecords(p: Planner): void {
   for (const { recno, r: read, corrected } of p.index.records) {
@@ -104,8 +105,12 @@ export function checkRecordFiles(p: Planner): void {
     const live = !isExpunged(r);
     if (!f || f.size === 0) {
       const file = `${raw.files.dir}/${w.uid}.`;
+      const copy = replicaCopy(p.hints, w.uid, r.guid);
       if (facts.unreadable.has(w.uid)) {
         p.act({ kind: 'unreadable-file', outcome: 'left', uid: w.uid, message: `message file cannot be read (${facts.unreadable.get(w.uid)}): left as is` });
+      } else if (copy && live) {
+        p.fileOps.push({ op: 'from-replica', uid: w.uid, guid: copy.guid, to: file });
+        p.act({ kind: 'restore-from-replica', outcome: 'fixed', uid: w.uid, file, message: `message file is missing: fetched from the replica (${p.hints.replica!.source}), its SHA-1 checked against the GUID; record unchanged` });
       } else if (!live) {
         expunge(w);
         p.act({ kind: 'unlink-expunged', outcome: 'fixed', uid: w.uid, message: 'expunged message whose file is already gone: marked unlinked' });
@@ -118,7 +123,7 @@ export function checkRecordFiles(p: Planner): void {
         p.removed.push({ uid: w.uid, why: 'message file missing', record: { ...r } });
         p.act({ kind: 'expunge-missing', outcome: 'lost', uid: w.uid, file, message: `message file is missing: expunged (as Cyrus does); its record (flags, dates, GUID ${r.guid}) is kept in the backup` });
       } else {
-        p.act({ kind: 'keep-missing', outcome: 'left', uid: w.uid, file, message: 'message file is missing: record left in place (--missing=keep); restore the file (e.g. from the replica) and run again' });
+        p.act({ kind: 'keep-missing', outcome: 'left', uid: w.uid, file, message: 'message file is missing: record left in place (--missing=keep); restore the file (--from-replica, or by hand) and run again' });
       }
       continue;
     }
@@ -128,6 +133,10 @@ export function checkRecordFiles(p: Planner): void {
       if (!live) {
         expunge(w);
         p.act({ kind: 'unlink-expunged', outcome: 'fixed', uid: w.uid, message: `expunged message whose file no longer matches (${what}): marked unlinked` });
+      } else if (replicaCopy(p.hints, w.uid, r.guid)) {
+        p.fileOps.push({ op: 'to-backup', from: f.path, name: `${w.uid}.` });
+        p.fileOps.push({ op: 'from-replica', uid: w.uid, guid: r.guid!, to: f.path });
+        p.act({ kind: 'restore-from-replica', outcome: 'fixed', uid: w.uid, file: f.path, message: `file content does not match its record (${what}): the damaged file moved into the backup, the replica's copy (SHA-1 checked against the GUID) put in its place; record unchanged` });
       } else if (o.guidMismatch === 'keep') {
         p.act({ kind: 'guid-mismatch', outcome: 'left', uid: w.uid, file: f.path, message: `file content does not match its record (${what}): kept as is (--guid-mismatch=reappend|discard to act)` });
       } else {

@@ -73,10 +73,18 @@ function rebuildIndex(p: Planner): void {
     p.act({ kind: 'rebuild-index', outcome: 'fixed', file: raw.files.index, message: `${why}: rebuilt from backup ${hints.index!.source} (UIDs, flags, dates and modseqs as of that backup; changes made after it are not known) and the message files; UIDVALIDITY ${h.uidvalidity} kept` });
   } else {
     const h = blankHeader(17);
-    h.uidvalidity = raw.mboxlist?.uidvalidity || o.now;
+    const rv = hints.replica;
+    h.uidvalidity = raw.mboxlist?.uidvalidity || rv?.uidvalidity || o.now;
     h.generationNo = d.cacheGeneration ?? 0;
-    h.highestmodseq = 1n;
+    // The replica knows how far UIDs and modseqs went: never below that.
+    h.highestmodseq = rv && rv.highestmodseq > 1n ? rv.highestmodseq : 1n;
+    h.lastUid = rv?.lastUid ?? 0;
     p.d = { ...d, index: { header: h, records: [], headerRepairs: [], truncated: false } };
-    p.act({ kind: 'rebuild-index', outcome: 'lost', file: raw.files.index, message: `${why} and no backup has it: rebuilt from the message files, each under its own UID, UIDVALIDITY ${h.uidvalidity} ${raw.mboxlist?.uidvalidity ? 'kept from mailboxes.db' : 'NEW'}; flags are lost` });
+    const uv = `UIDVALIDITY ${h.uidvalidity} ${raw.mboxlist?.uidvalidity ? 'kept from mailboxes.db' : rv ? "taken from the replica" : 'NEW'}`;
+    if (rv) {
+      p.act({ kind: 'rebuild-index', outcome: 'fixed', file: raw.files.index, message: `${why} and no backup has it: rebuilt from the message files, each under its own UID, with flags and dates from the replica ${rv.source} (last_uid ${h.lastUid}, highestmodseq ${h.highestmodseq} as there); ${uv}` });
+    } else {
+      p.act({ kind: 'rebuild-index', outcome: 'lost', file: raw.files.index, message: `${why} and no backup has it: rebuilt from the message files, each under its own UID, ${uv}; flags are lost` });
+    }
   }
 }

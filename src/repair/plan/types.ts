@@ -2,6 +2,7 @@
 // JSON) and the target (the exact bytes apply.ts writes) out.
 import type { Severity } from '../../findings.js';
 import type { IndexRecord } from '../../format/index/index.js';
+import type { ReplicaRecord, ReplicaView } from '../replica.js';
 
 export interface RepairOptions {
   /** GUID or size mismatch: keep and report (Cyrus's default), or Cyrus's -R / -U. */
@@ -23,6 +24,14 @@ export interface BackupHints {
   /** The newest backup's cyrus.index and cyrus.header bytes (for a lost index or header). */
   index?: { source: string; buf: Buffer };
   header?: { source: string; buf: Buffer };
+  /** The replica's view of the mailbox (--from-replica), same UIDVALIDITY only. */
+  replica?: ReplicaView;
+}
+
+/** The replica's record for `uid` if it holds the same message (same GUID). */
+export function replicaCopy(h: BackupHints, uid: number, guid: string | undefined): ReplicaRecord | undefined {
+  const r = h.replica?.records.find((x) => x.uid === uid);
+  return r && guid && r.guid === guid ? r : undefined;
 }
 export const NO_HINTS: BackupHints = { flagNames: [], byGuid: new Map() };
 
@@ -36,7 +45,7 @@ export interface Action {
     | 'unlink-expunged' | 'guid-mismatch' | 'raise-last-uid' | 'raise-highestmodseq'
     | 'recover-flag-name' | 'clear-flag-name' | 'clear-unnamed-flags' | 'empty-file' | 'odd-file'
     | 'unreadable-file' | 'unparseable-file' | 'header-unreadable' | 'index-unreadable'
-    | 'restore-header' | 'rebuild-index' | 'gone-since-backup';
+    | 'restore-header' | 'rebuild-index' | 'gone-since-backup' | 'restore-from-replica';
   outcome: Outcome;
   severity: Severity;
   message: string;
@@ -53,7 +62,9 @@ export interface Action {
 export type FileOp =
   | { op: 'rename'; from: string; to: string }
   /** Moved into the backup folder (never deleted). */
-  | { op: 'to-backup'; from: string; name: string };
+  | { op: 'to-backup'; from: string; name: string }
+  /** Fetched from the replica (GET FETCH), checked against the GUID, written beside + renamed. */
+  | { op: 'from-replica'; uid: number; guid: string; to: string };
 
 /** The bytes and file operations apply.ts carries out, in this order. */
 export interface Target {
