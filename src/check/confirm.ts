@@ -79,7 +79,12 @@ export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal
     odd: sc.odd.filter((n) => present.get(`${sc.dir}/${n}`) !== false),
     uids: sc.uids.filter((u) => present.get(messagePath(sc.dir, u)) !== false),
   });
-  const verdict = verifyMetadata(data, still(first.scan), first.archiveScan && still(first.archiveScan));
+  let verdict: MetaVerdict;
+  try {
+    verdict = verifyMetadata(data, still(first.scan), first.archiveScan && still(first.archiveScan));
+  } finally {
+    data.release?.();
+  }
   const findings = [...verdict.findings];
   for (const { finding, check } of first.fileFindings) {
     const now = verdict.recordsByUid.get(check.uid);

@@ -2,13 +2,14 @@
 // cyrus.annotations) and decodes what verify-mailbox needs. Read-only opens; nothing locked here
 // unless the caller passes the locked cyrus.index handle (confirm.ts), in which case the index is
 // read through that handle only (closing another descriptor would drop the fcntl lock).
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { readDb } from '../db/index.js';
 import { messageAnnotations, OWNER_TOKEN } from '../format/annotations.js';
 import { decodeHeader, headerFileCrc } from '../format/header.js';
 import { syncCrcAnnot, syncCrcBasic, type SyncCrcAnnotation } from '../format/synccrc.js';
-import type { Loaded, MailboxData } from './verify-mailbox.js';
+import { wholeCache, windowedCache } from './cache-bytes.js';
+import type { CacheLoaded, Loaded, MailboxData } from './verify-mailbox.js';
 import { metaPaths, type MailboxTarget } from './types.js';
 
 async function load(path: string): Promise<Loaded> {
@@ -16,6 +17,26 @@ async function load(path: string): Promise<Loaded> {
     return { buf: await readFile(path) };
   } catch (e) {
     return { error: (e as NodeJS.ErrnoException).code ?? String(e) };
+  }
+}
+
+/** cyrus.cache at most this big is read whole; a bigger one is read through a window. */
+export const WHOLE_CACHE_MAX = 64 << 20;
+
+async function loadCache(path: string, wholeMax: number): Promise<CacheLoaded> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    if (size <= wholeMax) return { bytes: wholeCache(await fh.readFile()) };
+    // The descriptor now belongs to the window; closed by MailboxData.release().
+    const bytes = windowedCache(fh.fd, size);
+    fh = undefined;
+    return { bytes };
+  } catch (e) {
+    return { error: (e as NodeJS.ErrnoException).code ?? String(e) };
+  } finally {
+    await fh?.close();
   }
 }
 
@@ -49,14 +70,15 @@ function decodeAnnotations(file: Loaded, mailboxName: string | undefined): Annot
  * shared lock; then the other files are read while it is held, so all of them form one
  * consistent snapshot (Cyrus changes them only under the exclusive index lock).
  */
-export async function readMailbox(t: MailboxTarget, lockedIndex?: FileHandle): Promise<MailboxData> {
+export async function readMailbox(t: MailboxTarget, lockedIndex?: FileHandle, opts: { wholeCacheMax?: number } = {}): Promise<MailboxData> {
+  const wholeMax = opts.wholeCacheMax ?? WHOLE_CACHE_MAX;
   const p = metaPaths(t);
   const [index, headerFile, cache, annFile, archiveCache] = await Promise.all([
     lockedIndex ? loadHandle(lockedIndex) : load(p.index),
     load(p.header),
-    load(p.cache),
+    loadCache(p.cache, wholeMax),
     load(p.annotations),
-    t.archiveCachePath && t.archiveCachePath !== p.cache ? load(t.archiveCachePath) : Promise.resolve(undefined),
+    t.archiveCachePath && t.archiveCachePath !== p.cache ? loadCache(t.archiveCachePath, wholeMax) : Promise.resolve(undefined),
   ]);
   const d: MailboxData = {
     dir: t.dir,
@@ -67,6 +89,10 @@ export async function readMailbox(t: MailboxTarget, lockedIndex?: FileHandle): P
     cache,
     archiveCache,
     expectedUniqueid: t.expectedUniqueid,
+    release: () => {
+      cache.bytes?.close();
+      archiveCache?.bytes?.close();
+    },
   };
   if (headerFile.buf) {
     d.headerCrc = headerFileCrc(headerFile.buf);

@@ -128,8 +128,13 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
     // Cyrus lists the archive folder too (find_files); often it does not exist, which is fine.
     t.archiveDir ? scanFolder(t.archiveDir) : Promise.resolve(undefined),
   ]);
-  if (t.listed && scan.error === 'ENOENT') return dirMissing(t);
-  const verdict = verifyMetadata(data, scan, archiveScan);
+  let verdict;
+  try {
+    if (t.listed && scan.error === 'ENOENT') return dirMissing(t);
+    verdict = verifyMetadata(data, scan, archiveScan);
+  } finally {
+    data.release?.();
+  }
 
   const { fileFindings, bytes } = await hashAll(verdict.files, pool, counts, o);
   let findings: Finding[] = [...verdict.findings, ...fileFindings.map((x) => x.finding)];

@@ -17,11 +17,15 @@ import {
   type IndexHeader,
   type IndexRecord,
 } from '../format/index/index.js';
+import { wholeCache, type CacheBytes } from './cache-bytes.js';
 import type { FolderScan } from './scan-folder.js';
 import type { HashResult } from './pool.js';
 
 /** A file read from disk, or the errno code that stopped it. */
 export type Loaded = { buf: Buffer; error?: undefined } | { buf?: undefined; error: string };
+
+/** cyrus.cache, opened (whole or windowed, see cache-bytes.ts), or the errno code. */
+export type CacheLoaded = { bytes: CacheBytes; error?: undefined } | { bytes?: undefined; error: string };
 
 /** What cyrus.header says, as far as check needs it. */
 export interface HeaderInfo {
@@ -50,9 +54,9 @@ export interface MailboxData {
   /** CRC32 of the whole cyrus.header file. */
   headerCrc?: number;
   index: Loaded;
-  cache: Loaded;
+  cache: CacheLoaded;
   /** The archive partition's cyrus.cache, for ARCHIVED records, if a different file. */
-  archiveCache?: Loaded;
+  archiveCache?: CacheLoaded;
   /** Uniqueid mailboxes.db names for this mailbox. */
   expectedUniqueid?: string;
   /**
@@ -60,6 +64,8 @@ export interface MailboxData {
    * the annotation half needs cyrus.annotations. Absent: those two checks are skipped.
    */
   syncCrcs?: (header: IndexHeader, records: IndexRecord[], userFlags: HeaderInfo['userFlags']) => ComputedCrcs;
+  /** Closes what reading left open (a big cyrus.cache's descriptor); call after verifying. */
+  release?: () => void;
 }
 
 /** A message file to hash and what its record says it must be. */
@@ -275,8 +281,8 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
     const archived = (r.internalFlags & InternalFlag.ARCHIVED) !== 0;
     const cache = archived && d.archiveCache ? d.archiveCache : d.cache;
     if (r.cacheOffset !== 0) needsCache = true;
-    if (cache.buf) {
-      const f = verifyCacheRecord(cache.buf, r, d.paths.cache);
+    if (cache.bytes) {
+      const f = verifyCacheRecord(cache.bytes, r, d.paths.cache);
       if (f) findings.push(f);
     }
     // message file
@@ -290,7 +296,7 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
   v.recordUids = Uint32Array.from(uids).sort();
 
   // cyrus.cache: present when records point into it, and of the index's generation.
-  if (d.cache.buf === undefined) {
+  if (d.cache.bytes === undefined) {
     if (needsCache) {
       const what = d.cache.error === 'ENOENT' ? 'is missing' : `cannot be read: ${d.cache.error}`;
       findings.push(finding('CACHE_MISSING', `cyrus.cache ${what}`, { file: d.paths.cache }));
@@ -391,10 +397,10 @@ export function folderFindings(scan: FolderScan, recordUids: Uint32Array | undef
   return out;
 }
 
-function cacheGeneration(cache: Loaded): number | undefined {
-  if (cache.buf === undefined) return undefined;
+function cacheGeneration(cache: CacheLoaded): number | undefined {
+  if (cache.bytes === undefined) return undefined;
   try {
-    return decodeCacheHeader(cache.buf).generation;
+    return decodeCacheHeader(cache.bytes.window(0, 4).buf).generation;
   } catch {
     return undefined;
   }
@@ -405,36 +411,44 @@ function cacheGeneration(cache: Loaded): number | undefined {
  * (the framing of format/cache.ts decodeCacheRecord) — or undefined if it does not frame. The
  * hot path of check: one record per message, so no item views are built.
  */
-function cacheRecordLength(buf: Buffer, offset: number): number | undefined {
-  if (!(offset >= 4 && offset < buf.length)) return undefined;
+function cacheRecordLength(src: CacheBytes, offset: number): number | undefined {
+  if (!(offset >= 4 && offset < src.size)) return undefined;
   let pos = offset;
   for (let i = 0; i < NUM_CACHE_ITEMS; i++) {
-    if (pos + 4 > buf.length) return undefined;
-    pos += 4 + Math.ceil(buf.readUInt32BE(pos) / 4) * 4;
-    if (pos > buf.length) return undefined;
+    if (pos + 4 > src.size) return undefined;
+    const { buf, base } = src.window(pos, 4096);
+    pos += 4 + Math.ceil(buf.readUInt32BE(pos - base) / 4) * 4;
+    if (pos > src.size) return undefined;
   }
   return pos - offset;
 }
 
 /** CACHE_RECORD_BAD when the record cannot be framed, CACHE_CRC when its CRC is wrong. */
-export function verifyCacheRecord(cache: Buffer, r: IndexRecord, file: string): Finding | undefined {
+export function verifyCacheRecord(cacheFile: CacheBytes | Buffer, r: IndexRecord, file: string): Finding | undefined {
   if (r.cacheCrc === undefined) return undefined; // v < 12: no cache CRC to check
+  const cache = Buffer.isBuffer(cacheFile) ? wholeCache(cacheFile) : cacheFile;
   if (r.cacheOffset === 0) {
     return finding('CACHE_RECORD_BAD', 'record has no cache record (offset 0)', { uid: r.uid, file, offset: 0 });
   }
-  let length = cacheRecordLength(cache, r.cacheOffset);
+  const length = cacheRecordLength(cache, r.cacheOffset);
   if (length === undefined) {
-    // The codec says precisely what is wrong (and is the authority on framing).
-    try {
-      length = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion).length;
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      return finding('CACHE_RECORD_BAD', `cache record does not frame: ${e.message}`, { uid: r.uid, file, offset: r.cacheOffset });
+    // The codec says precisely what is wrong (it is the authority on framing) when the file is
+    // in memory; a windowed big file gets the plain statement.
+    let why = `runs past the end of the file (${cache.size} bytes)`;
+    if (cache.whole) {
+      try {
+        decodeCacheRecord(cache.whole, r.cacheOffset, r.cacheVersion);
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        why = e.message;
+      }
     }
+    return finding('CACHE_RECORD_BAD', `cache record does not frame: ${why}`, { uid: r.uid, file, offset: r.cacheOffset });
   }
   // Cyrus accepts a zero cache_crc unchecked (an old-style record, re-parsed on use).
   if (r.cacheCrc === 0) return undefined;
-  const crc = cacheRecordCrc(cache, r.cacheOffset, length);
+  const { buf, base } = cache.window(r.cacheOffset, length);
+  const crc = cacheRecordCrc(buf, r.cacheOffset - base, length);
   if (crc !== r.cacheCrc) {
     return finding('CACHE_CRC', 'cache record CRC is wrong', {
       uid: r.uid,
