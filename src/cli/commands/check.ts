@@ -52,7 +52,10 @@ export const register: Register = (program: Command, outcome) => {
   const cmd = program
     .command('check')
     .summary('non-invasive integrity scan (never writes)')
-    .description('Non-invasive integrity scan: every message file hashed and compared with its index record,\nevery CRC, counter and UID/modseq rule verified. Never writes a byte, never blocks Cyrus.')
+    .description(
+      'Non-invasive integrity scan: every message file hashed and compared with its index record, ' +
+        'every CRC, counter and UID/modseq rule verified. Never writes a byte, never blocks Cyrus.',
+    )
     .argument('[mailbox...]', "mailboxes in Cyrus's internal form (user.fred.Sent) or with / under unixhierarchysep; * and % wildcards");
   addSelectionOptions(cmd);
   addOutputOptions(cmd);
