@@ -154,6 +154,10 @@ const CASES: Case[] = [
     make: (m) => editHeader(m.dir, '$Work', Buffer.from('$\x01ork', 'latin1')), exit: 1, clean: true, survival: 'same',
   },
   {
+    id: 'flagname-replica', damage: 'keyword name damaged in cyrus.header, no backup, --from-replica', args: ['--from-replica'],
+    make: (m) => editHeader(m.dir, '$Work', Buffer.from('$\x01ork', 'latin1')), exit: 1, clean: true, survival: 'same',
+  },
+  {
     id: 'flagname-nobackup', damage: 'keyword name damaged in cyrus.header, no backup',
     make: (m) => editHeader(m.dir, '$Work', Buffer.from('$\x01ork', 'latin1')), exit: 4, clean: true, survival: 'content',
   },

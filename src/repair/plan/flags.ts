@@ -1,5 +1,5 @@
-// User flags: a damaged or missing keyword name is taken from an earlier backup before any bit
-// is cleared; bits whose name is known nowhere are cleared with a new modseq and reported as
+// User flags: a damaged or missing keyword name is taken from an earlier backup (or inferred from
+// the replica's flags by name) before any bit is cleared; bits whose name is known nowhere are cleared with a new modseq and reported as
 // lost, never silently (Cyrus's reconstruct clears the slot and the bits without a word).
 import { isAtom } from '../../dlist/print.js';
 import { userFlagBits, userFlagWords } from '../../format/index/index.js';
@@ -17,12 +17,27 @@ export function recoverFlagNames(p: Planner): void {
     }
     return undefined;
   };
+  // The replica prints flags by name: the one keyword it has on every message that has bit n
+  // here (and that no other slot names) is slot n's name.
+  const fromReplica = (n: number) => {
+    const rv = p.hints.replica;
+    if (!rv) return undefined;
+    let cands: Set<string> | undefined;
+    for (const { r } of p.index.records) {
+      if (!r.crcOk || !userFlagBits(r.userFlags).includes(n)) continue;
+      const rr = rv.records.find((x) => x.uid === r.uid && x.guid === r.guid);
+      if (!rr) return undefined;
+      const kws = rr.flags.filter((f) => !f.startsWith('\\') && !names.some((x, i) => i !== n && x.toLowerCase() === f.toLowerCase()));
+      cands = new Set(cands ? kws.filter((k) => cands!.has(k)) : kws);
+    }
+    return cands?.size === 1 ? { name: [...cands][0]!, source: `the replica ${rv.source}` } : undefined;
+  };
   for (let n = 0; n < 128; n++) {
     const present = names[n] !== undefined && names[n] !== '';
     if (slotOk(n) || (!present && !usedBits.has(n))) continue;
-    const rec = fromBackup(n);
+    const rec = fromBackup(n) ?? fromReplica(n);
     if (rec) {
-      p.act({ kind: 'recover-flag-name', outcome: 'fixed', field: `flag ${n}`, from: present ? names[n] : '(none)', to: rec.name, message: `user flag ${n}: name ${present ? JSON.stringify(names[n]) + ' is invalid' : 'is missing'}; "${rec.name}" taken from backup ${rec.source}` });
+      p.act({ kind: 'recover-flag-name', outcome: 'fixed', field: `flag ${n}`, from: present ? names[n] : '(none)', to: rec.name, message: `user flag ${n}: name ${present ? JSON.stringify(names[n]) + ' is invalid' : 'is missing'}; "${rec.name}" taken from ${rec.source.startsWith('the replica') ? '' : 'backup '}${rec.source}` });
       while (names.length <= n) names.push('');
       names[n] = rec.name;
     } else if (present) {
