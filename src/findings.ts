@@ -1,4 +1,4 @@
-// Finding codes are part of the command-line contract (../shared/spec/cli-contract.md):
+// Finding codes are part of the command-line contract (docs/cli-contract.md):
 // stable, add new ones, never rename.
 
 export type Severity = 'error' | 'warning' | 'info';

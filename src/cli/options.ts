@@ -1,4 +1,4 @@
-// Options shared by every command, declared once (contract: shared/spec/cli-contract.md).
+// Options shared by every command, declared once (contract: docs/cli-contract.md).
 import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { usageError } from '../errors.js';
