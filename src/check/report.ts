@@ -1,4 +1,4 @@
-// Output of `check`, three ways (contract: shared/spec/cli-contract.md):
+// Output of `check`, three ways (contract: docs/cli-contract.md):
 // human (one line per finding, then a summary), --json (one document, streamed mailbox by
 // mailbox so memory stays flat), --ndjson (one event per line as it happens).
 import type { Finding, FindingCode, Severity } from '../findings.js';
