@@ -76,9 +76,29 @@ const asciiLower = (b: Buffer) => Buffer.from(b.map((c) => (c >= 0x41 && c <= 0x
 
 const ZERO_GUID = '0'.repeat(40);
 
+/** True when every char is < 0x80: then zlib's UTF-8 encoding of the string equals its latin1 bytes. */
+const isAscii = (s: string) => !/[^\x00-\x7f]/.test(s);
+
+/**
+ * CRC32 of the latin1 bytes of `s`, continuing `seed`. ASCII strings (all the numbers, hex and
+ * entry names) go to zlib as strings, without a Buffer per piece.
+ */
+const crcLatin1 = (s: string, seed: number) => crc32(isAscii(s) ? s : Buffer.from(s, 'latin1'), seed);
+
+/** Flag-name CRCs by case rule and name: the same few names recur in every mailbox. */
+const FLAG_CRC_MEMO = { lowercase: new Map<string, number>(), asPrinted: new Map<string, number>() };
+const FLAG_CRC_MEMO_MAX = 4096;
+
 function flagCrc(name: string, alg: SyncCrcAlgorithm): number {
-  const bytes = Buffer.from(name, 'latin1');
-  return crc32(alg.flagCase === 'lowercase' ? asciiLower(bytes) : bytes);
+  const memo = FLAG_CRC_MEMO[alg.flagCase];
+  let crc = memo.get(name);
+  if (crc === undefined) {
+    const bytes = Buffer.from(name, 'latin1');
+    crc = crc32(alg.flagCase === 'lowercase' ? asciiLower(bytes) : bytes);
+    if (memo.size >= FLAG_CRC_MEMO_MAX) memo.clear();
+    memo.set(name, crc);
+  }
+  return crc;
 }
 
 type Names = ReadonlyArray<string | null | undefined>;
@@ -125,7 +145,10 @@ function basicString(record: SyncCrcRecord, flags: number): string {
 
 function basicCrc(record: SyncCrcRecord, t: FlagCrcs): number {
   if (isExpunged(record)) return 0;
-  return crc32(Buffer.from(basicString(record, flagCrcOf(record, t)), 'latin1'));
+  // Numbers print as ASCII, so only the guid can need latin1 bytes.
+  const guid = record.guid || ZERO_GUID;
+  const head = `${record.uid} ${record.modseq ?? 0n} ${record.lastUpdated} (${flagCrcOf(record, t)}) ${record.internaldate} `;
+  return crcLatin1(guid, crc32(head));
 }
 
 /** The string crc_basic hashes: `<uid> <modseq> <last_updated> (<flagcrc>) <internaldate> <guid>`. */
@@ -167,8 +190,9 @@ export function crcAnnot(
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
   if (userid === null && alg.nullUserid === 'skip') return 0;
-  const prefix = Buffer.from(`${uid} ${entry} ${userid ?? ''} `, 'latin1');
-  return crc32(Buffer.concat([prefix, typeof value === 'string' ? Buffer.from(value, 'latin1') : value]));
+  // CRC32 continues over pieces, so the prefix and value are never joined into one Buffer.
+  const crc = crcLatin1(`${uid} ${entry} ${userid ?? ''} `, 0);
+  return typeof value === 'string' ? crcLatin1(value, crc) : crc32(value, crc);
 }
 
 export const ANNOT_NS = '/vendor/cmu/cyrus-imapd/';
@@ -204,6 +228,9 @@ export function virtualAnnotations(
   return out.map(({ entry, value }) => ({ entry: ANNOT_NS + entry, value }));
 }
 
+/** crcAnnot of a virtual annotation: ASCII entry, userid '', ASCII value; one string, no Buffer. */
+const virtCrc = (uid: number, name: string, value: string) => crc32(`${uid} ${ANNOT_NS}${name}  ${value}`);
+
 /** One record's virtual-annotation contribution; 0 for an EXPUNGED record. */
 export function syncCrcVirtualRecord(
   record: SyncCrcAnnotRecord,
@@ -211,8 +238,18 @@ export function syncCrcVirtualRecord(
   alg: SyncCrcAlgorithm = DEFAULT_SYNC_CRC_ALGORITHM,
 ): number {
   if (isExpunged(record)) return 0;
+  // The entries and values of virtualAnnotations(), hashed directly (no array per record).
+  const hex = (v: bigint) => (alg.thrid === 'padded' ? v.toString(16).padStart(16, '0') : v.toString(16));
+  const uid = record.uid;
   let crc = 0;
-  for (const a of virtualAnnotations(record, version, alg)) crc ^= crcAnnot(record.uid, a.entry, '', a.value, alg);
+  if (version >= 20) {
+    const ns = record.nsec?.internaldate ?? 0;
+    if (ns > 0 && ns < 1e9) crc ^= virtCrc(uid, 'internaldate.nsec', String(ns));
+    if (record.basecid) crc ^= virtCrc(uid, 'basethrid', hex(record.basecid));
+  }
+  if (version >= 16 && record.createdmodseq) crc ^= virtCrc(uid, 'createdmodseq', String(record.createdmodseq));
+  if (version >= 15 && record.savedate) crc ^= virtCrc(uid, 'savedate', String(record.savedate));
+  if (version >= 13 && record.cid) crc ^= virtCrc(uid, 'thrid', hex(record.cid));
   return crc >>> 0;
 }
 

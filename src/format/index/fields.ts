@@ -7,6 +7,13 @@ const NS = 1_000_000_000n;
 const U64_MAX = (1n << 64n) - 1n;
 const HEX = { guid: /^[0-9a-fA-F]{40}$/, uuid12: /^[0-9a-fA-F]{24}$/ };
 
+/** Below 2^53 a u64 is one exact number: one BigInt instead of readBigUInt64BE's four. */
+function readU64(buf: Buffer, at: number): bigint {
+  const hi = buf.readUInt32BE(at);
+  const lo = buf.readUInt32BE(at + 4);
+  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 /**
  * Reads `specs` at `base` into `target` (by field name); the sub-second part of each t64ns field
  * goes into `nsec`. Callers pre-shape `target` with every key so these keyed stores stay fast.
@@ -28,7 +35,7 @@ export function readFields(
         target[name] = BigInt(buf.readUInt32BE(at));
         break;
       case 'u64':
-        target[name] = buf.readBigUInt64BE(at);
+        target[name] = readU64(buf, at);
         break;
       case 't64ns': {
         // TIMESPEC_FROM_NANOSEC: seconds = v / 1e9, ns = v % 1e9 (lossless back to v).
