@@ -4,10 +4,28 @@
 // locks, nothing written; an unreadable file is an answer ({error}), never a thrown task.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash, hash as oneShot } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { CACHE_ITEMS } from '../src/format/cache.js';
+import { expectedCacheRecord } from '../src/message/record.js';
+import { MessageParseError } from '../src/message/parse.js';
+import { UnsupportedCacheVersionError } from '../src/message/options.js';
 
 /** One batch: the files to hash, in order. */
 export interface HashTask {
   paths: string[];
+  /** check --deep: per path, the cache_version to reproduce by parsing the file (0 = no parse). */
+  parse?: number[];
+}
+
+/** A fresh parse, reduced to what the main thread compares (never the items themselves). */
+export interface ParseDigest {
+  /** CRC32 of the whole encoded cache record Cyrus would write. */
+  crc: number;
+  /** CRC32 of each item, in CACHE_ITEMS order. */
+  items: number[];
+  headerSize: number;
+  sentdate: number;
+  gmtime: number;
 }
 
 /** What the worker learnt about one file: bytes read, SHA-1 (hex) of them, or why it failed. */
@@ -17,12 +35,15 @@ export interface HashResult {
   /** errno code (ENOENT, EACCES, EIO…) when the file could not be read to the end; NOT_A_FILE
    *  for a folder, FIFO or device in a message file's place. */
   error?: string;
+  /** With `parse`: the digest of a fresh parse, or why there is none (MessageParseError code,
+   *  UNSUPPORTED_CACHE_VERSION, errno). */
+  parsed?: ParseDigest | { error: string };
 }
 
 const CHUNK = 1 << 20;
 let buffer: Buffer | undefined;
 
-export function hashFile(path: string): HashResult {
+export function hashFile(path: string, cacheVersion = 0): HashResult {
   buffer ??= Buffer.allocUnsafe(CHUNK);
   let fd: number;
   try {
@@ -37,7 +58,10 @@ export function hashFile(path: string): HashResult {
     // Most messages fit one buffer: hash them in one call, without a Hash object per file.
     if (st.size <= CHUNK) {
       const n = readFull(fd, buffer, st.size);
-      return { size: n, sha1: oneShot('sha1', buffer.subarray(0, n), 'hex') };
+      const res: HashResult = { size: n, sha1: oneShot('sha1', buffer.subarray(0, n), 'hex') };
+      // Parsed from the bytes just read (the digest is taken before the buffer is reused).
+      if (cacheVersion) res.parsed = parseDigest(buffer.subarray(0, n), cacheVersion);
+      return res;
     }
     const hash = createHash('sha1');
     let size = 0;
@@ -50,7 +74,10 @@ export function hashFile(path: string): HashResult {
       hash.update(buffer.subarray(0, n));
       size += n;
     }
-    return { size, sha1: hash.digest('hex') };
+    const res: HashResult = { size, sha1: hash.digest('hex') };
+    // A big file is parsed streaming from disk (one read window), not held whole.
+    if (cacheVersion) res.parsed = parseDigest(path, cacheVersion);
+    return res;
   } catch (e) {
     return { size: 0, sha1: '', error: errnoOf(e) };
   } finally {
@@ -74,6 +101,24 @@ function errnoOf(e: unknown): string {
   return typeof code === 'string' ? code : String((e as Error)?.message ?? e);
 }
 
+/** Parses a message as Cyrus 3.x would index it and keeps only CRCs and the derived fields. */
+export function parseDigest(input: string | Buffer, cacheVersion: number): ParseDigest | { error: string } {
+  try {
+    const r = expectedCacheRecord(input, { cacheVersion });
+    return {
+      crc: r.record.cacheCrc,
+      items: CACHE_ITEMS.map((n) => crc32(r.items[n]) >>> 0),
+      headerSize: r.record.headerSize,
+      sentdate: r.record.sentdate,
+      gmtime: r.record.gmtime,
+    };
+  } catch (e) {
+    if (e instanceof MessageParseError) return { error: e.code };
+    if (e instanceof UnsupportedCacheVersionError) return { error: 'UNSUPPORTED_CACHE_VERSION' };
+    return { error: errnoOf(e) };
+  }
+}
+
 export default function hashBatch(task: HashTask): HashResult[] {
-  return task.paths.map(hashFile);
+  return task.paths.map((p, i) => hashFile(p, task.parse?.[i] ?? 0));
 }

@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { operationalError } from '../errors.js';
 import type { HashResult, HashTask } from '../../workers/hash.js';
 
-export type { HashResult } from '../../workers/hash.js';
+export type { HashResult, ParseDigest } from '../../workers/hash.js';
 
 /** A batch closes at this many files or this many (expected) bytes, whichever comes first. */
 export const BATCH_FILES = 128;
@@ -56,12 +56,15 @@ export class HashPool {
     }
   }
 
-  /** Hashes a batch of files; results in the same order as `paths`. */
-  async hash(paths: string[]): Promise<HashResult[]> {
+  /**
+   * Hashes a batch of files; results in the same order as `paths`. `parse` (check --deep): per
+   * path, the cache_version the worker also parses the file for (0 = hash only).
+   */
+  async hash(paths: string[], parse?: number[]): Promise<HashResult[]> {
     if (this.closed) throw new Error('hash pool closed');
     this.inFlight++;
     try {
-      return await this.piscina.run({ paths });
+      return await this.piscina.run(parse ? { paths, parse } : { paths });
     } finally {
       this.inFlight--;
       const w = this.waiters.shift();

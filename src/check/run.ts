@@ -10,7 +10,7 @@ import { readMailbox } from './read.js';
 import type { Reporter } from './report.js';
 import { scanFolder } from './scan-folder.js';
 import { metaPaths, type MailboxReport, type MailboxTarget, type Skipped, type Summary } from './types.js';
-import { verifyFile, verifyMetadata, type FileCheck } from './verify-mailbox.js';
+import { verifyDeep, verifyFile, verifyMetadata, type FileCheck } from './verify-mailbox.js';
 
 /** Discovery yields mailboxes to check and, for -v, the ones it deliberately skips. */
 export type Discovered = MailboxTarget | { skipped: Skipped };
@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Mailboxes in flight at once (reading ahead of the hashing). */
   window?: number;
   lockTimeoutMs?: number;
+  /** --deep: the workers also parse each message; cache records are compared (CACHE_STALE). */
+  deep?: boolean;
 }
 
 export interface RunResult {
@@ -131,12 +133,20 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
   let verdict;
   try {
     if (t.listed && scan.error === 'ENOENT') return dirMissing(t);
-    verdict = verifyMetadata(data, scan, archiveScan);
+    verdict = verifyMetadata(data, scan, archiveScan, { deep: o.deep });
   } finally {
     data.release?.();
   }
 
-  const { fileFindings, bytes } = await hashAll(verdict.files, pool, counts, o);
+  const { fileFindings, bytes, unparsed } = await hashAll(verdict.files, pool, counts, o);
+  if (verdict.deepUnsupported) {
+    const list = [...verdict.deepUnsupported].map(([ver, n]) => `${n} of cache version ${ver}`).join(', ');
+    o.reporter.note(`${t.name}: --deep compared no cache record for ${list} (the parser reproduces versions 10 and 11 only)`);
+  }
+  if (unparsed.size) {
+    const list = [...unparsed].map(([why, n]) => `${n} (${why})`).join(', ');
+    o.reporter.note(`${t.name}: --deep could not parse ${list}; their cache records were not compared`);
+  }
   let findings: Finding[] = [...verdict.findings, ...fileFindings.map((x) => x.finding)];
   let final = verdict;
   if (findings.length > 0) {
@@ -184,15 +194,20 @@ async function hashAll(
   pool: HashPool,
   counts: Counters,
   o: RunOptions,
-): Promise<{ fileFindings: Array<{ finding: Finding; check: FileCheck }>; bytes: number }> {
+): Promise<{ fileFindings: Array<{ finding: Finding; check: FileCheck }>; bytes: number; unparsed: Map<string, number> }> {
   const out: Array<{ finding: Finding; check: FileCheck }> = [];
+  const unparsed = new Map<string, number>();
   let bytes = 0;
   const pending: Promise<void>[] = [];
   const submit = (batch: FileCheck[]) => {
-    const done = pool.hash(batch.map((f) => f.path)).then((results) => {
+    // --deep: parse in the same task as the hash (one read of each file, batching unchanged).
+    const parse = o.deep ? batch.map((f) => f.stored?.cacheVersion ?? 0) : undefined;
+    const done = pool.hash(batch.map((f) => f.path), parse?.some((v) => v) ? parse : undefined).then((results) => {
       results.forEach((r, i) => {
         const check = batch[i]!;
-        const finding = verifyFile(check, r);
+        // A file that is not what its record says has no cache record to judge.
+        const finding = verifyFile(check, r) ?? (r.parsed && !('error' in r.parsed) ? verifyDeep(check, r.parsed) : undefined);
+        if (r.parsed && 'error' in r.parsed) unparsed.set(r.parsed.error, (unparsed.get(r.parsed.error) ?? 0) + 1);
         if (finding) out.push({ finding, check });
         counts.files++;
         counts.bytes += r.size;
@@ -225,5 +240,5 @@ async function hashAll(
   }
   await Promise.all(pending);
   out.sort((a, b) => a.check.uid - b.check.uid);
-  return { fileFindings: out, bytes };
+  return { fileFindings: out, bytes, unparsed };
 }

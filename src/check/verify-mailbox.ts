@@ -6,7 +6,8 @@
 import { crc32 } from 'node:zlib';
 import { FormatError } from '../errors.js';
 import { finding, type Finding } from '../findings.js';
-import { cacheRecordCrc, decodeCacheHeader, decodeCacheRecord, NUM_CACHE_ITEMS } from '../format/cache.js';
+import { CACHE_ITEMS, cacheRecordCrc, decodeCacheHeader, decodeCacheRecord, NUM_CACHE_ITEMS } from '../format/cache.js';
+import { SUPPORTED_CACHE_VERSIONS } from '../message/options.js';
 import {
   decodeIndexHeader,
   decodeIndexRecord,
@@ -19,7 +20,7 @@ import {
 } from '../format/index/index.js';
 import { wholeCache, type CacheBytes } from './cache-bytes.js';
 import type { FolderScan } from './scan-folder.js';
-import type { HashResult } from './pool.js';
+import type { HashResult, ParseDigest } from './pool.js';
 
 /** A file read from disk, or the errno code that stopped it. */
 export type Loaded = { buf: Buffer; error?: undefined } | { buf?: undefined; error: string };
@@ -75,6 +76,26 @@ export interface FileCheck {
   size: number;
   /** Hex SHA-1, absent when the record has no GUID (v < 10) or an all-zero one. */
   guid?: string;
+  /** check --deep: the stored cache record and parse-derived fields, to compare with a parse. */
+  stored?: StoredCache;
+}
+
+/** What the index and cyrus.cache hold for one message, reduced as the workers reduce a parse. */
+export interface StoredCache {
+  cacheVersion: number;
+  /** CRC32 of the stored cache record (length words and padding included). */
+  crc: number;
+  /** CRC32 of each stored item, in CACHE_ITEMS order. */
+  items: number[];
+  headerSize: number;
+  sentdate: number;
+  /** Absent before index v12 (that slot held content_offset). */
+  gmtime?: number;
+}
+
+export interface VerifyOptions {
+  /** check --deep: gather StoredCache for every record whose cache record is sound. */
+  deep?: boolean;
 }
 
 export interface MetaVerdict {
@@ -89,6 +110,8 @@ export interface MetaVerdict {
   header?: IndexHeader;
   /** Decoded records (kept for confirm: comparing the re-read with what was hashed). */
   recordsByUid: Map<number, IndexRecord>;
+  /** --deep: records not compared because the parser cannot reproduce their cache_version. */
+  deepUnsupported?: Map<number, number>;
 }
 
 const ZERO_GUID = '0'.repeat(40);
@@ -107,7 +130,7 @@ export function messagePath(dir: string, uid: number): string {
  * Everything that can be decided from the metadata and the folder listing(s): `archiveScan` is
  * the archive partition's folder of this mailbox, when it has one (ARCHIVED records' files).
  */
-export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: FolderScan): MetaVerdict {
+export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: FolderScan, opts: VerifyOptions = {}): MetaVerdict {
   const findings: Finding[] = [];
   const files: FileCheck[] = [];
   const recordsByUid = new Map<number, IndexRecord>();
@@ -281,9 +304,17 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
     const archived = (r.internalFlags & InternalFlag.ARCHIVED) !== 0;
     const cache = archived && d.archiveCache ? d.archiveCache : d.cache;
     if (r.cacheOffset !== 0) needsCache = true;
+    let stored: StoredCache | undefined;
     if (cache.bytes) {
       const f = verifyCacheRecord(cache.bytes, r, d.paths.cache);
       if (f) findings.push(f);
+      else if (opts.deep && r.cacheOffset !== 0) {
+        if ((SUPPORTED_CACHE_VERSIONS as readonly number[]).includes(r.cacheVersion)) stored = storedCache(cache.bytes, r);
+        else {
+          v.deepUnsupported ??= new Map();
+          v.deepUnsupported.set(r.cacheVersion, (v.deepUnsupported.get(r.cacheVersion) ?? 0) + 1);
+        }
+      }
     }
     // message file
     const size = Number(r.size);
@@ -291,7 +322,9 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
     if (h.minorVersion >= 10 && !guid) {
       findings.push(finding('GUID_ZERO', 'record has no GUID: its content cannot be verified', { uid: r.uid }));
     }
-    files.push({ uid: r.uid, path: messagePath(archived && d.archiveDir ? d.archiveDir : d.dir, r.uid), size, guid });
+    const fc: FileCheck = { uid: r.uid, path: messagePath(archived && d.archiveDir ? d.archiveDir : d.dir, r.uid), size, guid };
+    if (stored) fc.stored = stored;
+    files.push(fc);
   }
   v.recordUids = Uint32Array.from(uids).sort();
 
@@ -459,6 +492,61 @@ export function verifyCacheRecord(cacheFile: CacheBytes | Buffer, r: IndexRecord
     });
   }
   return undefined;
+}
+
+/** The stored side of a --deep comparison, for a record whose cache record frames (checked). */
+function storedCache(cache: CacheBytes, r: IndexRecord): StoredCache | undefined {
+  const length = cacheRecordLength(cache, r.cacheOffset);
+  if (length === undefined) return undefined;
+  const { buf, base } = cache.window(r.cacheOffset, length);
+  const start = r.cacheOffset - base;
+  const items: number[] = [];
+  let pos = start;
+  for (let i = 0; i < NUM_CACHE_ITEMS; i++) {
+    const len = buf.readUInt32BE(pos);
+    items.push(crc32(buf.subarray(pos + 4, pos + 4 + len)) >>> 0);
+    pos += 4 + Math.ceil(len / 4) * 4;
+  }
+  const s: StoredCache = {
+    cacheVersion: r.cacheVersion,
+    crc: cacheRecordCrc(buf, start, length),
+    items,
+    headerSize: r.headerSize,
+    sentdate: r.sentdate,
+  };
+  if (r.gmtime !== undefined) s.gmtime = r.gmtime;
+  return s;
+}
+
+/**
+ * check --deep: CACHE_STALE when a fresh parse of the (hash-verified) file gives another cache
+ * record, or other header_size / sentdate / gmtime, than the ones stored. Items are named by
+ * comparing per-item CRCs; expected/actual carry those CRCs (the parse's vs the stored ones).
+ */
+export function verifyDeep(fc: FileCheck, parsed: ParseDigest): Finding | undefined {
+  const st = fc.stored;
+  if (!st) return undefined;
+  const diffs: Array<[string, string | number, string | number]> = [];
+  if (parsed.crc !== st.crc) {
+    CACHE_ITEMS.forEach((name, i) => {
+      if (parsed.items[i] !== st.items[i]) diffs.push([name, hex(parsed.items[i]), hex(st.items[i])]);
+    });
+    // Same items, other bytes: only the framing/padding can differ.
+    if (diffs.length === 0) diffs.push(['record', hex(parsed.crc), hex(st.crc)]);
+  }
+  if (parsed.headerSize !== st.headerSize) diffs.push(['header_size', parsed.headerSize, st.headerSize]);
+  // 0 from the parser: no usable Date:, Cyrus fills in another time; nothing to compare.
+  if (parsed.sentdate !== 0 && parsed.sentdate !== st.sentdate) diffs.push(['sentdate', parsed.sentdate, st.sentdate]);
+  if (parsed.gmtime !== 0 && st.gmtime !== undefined && parsed.gmtime !== st.gmtime) diffs.push(['gmtime', parsed.gmtime, st.gmtime]);
+  if (diffs.length === 0) return undefined;
+  const names = diffs.map((d) => d[0]);
+  return finding('CACHE_STALE', `cache record differs from a fresh parse of the file (cache version ${st.cacheVersion}): ${names.join(', ')}`, {
+    uid: fc.uid,
+    file: fc.path,
+    field: names.join(','),
+    expected: diffs.map((d) => `${d[0]}=${d[1]}`).join(' '),
+    actual: diffs.map((d) => `${d[0]}=${d[2]}`).join(' '),
+  });
 }
 
 /** The finding (if any) for one hashed file. */
