@@ -14,9 +14,51 @@ function readU64(buf: Buffer, at: number): bigint {
   return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+type Reader = (buf: Buffer, base: number, target: Record<string, unknown>, nsec: Record<string, number>) => void;
+
+/** Source of one field read; names and offsets come from layout.ts's constant tables, never from input. */
+function readSource({ name, offset, kind }: FieldSpec): string {
+  const at = `base + ${offset}`;
+  const t = `target[${JSON.stringify(name)}]`;
+  switch (kind) {
+    case 'u32':
+      return `${t} = buf.readUInt32BE(${at});`;
+    case 'u32big':
+      return `${t} = BigInt(buf.readUInt32BE(${at}));`;
+    case 'u64':
+      return `${t} = readU64(buf, ${at});`;
+    case 't64ns':
+      // TIMESPEC_FROM_NANOSEC: seconds = v / 1e9, ns = v % 1e9 (lossless back to v).
+      return `{ const v = buf.readBigUInt64BE(${at}); ${t} = Number(v / NS); nsec[${JSON.stringify(name)}] = Number(v % NS); }`;
+    case 'userflags':
+      return `${t} = [buf.readUInt32BE(${at}), buf.readUInt32BE(${at} + 4), buf.readUInt32BE(${at} + 8), buf.readUInt32BE(${at} + 12)];`;
+    case 'guid':
+    case 'uuid12':
+      return `${t} = buf.toString('hex', ${at}, ${at} + ${FIELD_SIZE[kind]});`;
+  }
+}
+
+/**
+ * One straight-line reader per field table, compiled on first use: a loop over the table with
+ * keyed stores by a varying name costs V8 a generic lookup per field, and decoding a record is
+ * per message work for `check`.
+ */
+const READERS = new WeakMap<readonly FieldSpec[], Reader>();
+
+function readerOf(specs: readonly FieldSpec[]): Reader {
+  let reader = READERS.get(specs);
+  if (!reader) {
+    const body = specs.map(readSource).join('\n');
+    const make = new Function('readU64', 'NS', `return function readFields(buf, base, target, nsec) {\n${body}\n};`);
+    reader = make(readU64, NS) as Reader;
+    READERS.set(specs, reader);
+  }
+  return reader;
+}
+
 /**
  * Reads `specs` at `base` into `target` (by field name); the sub-second part of each t64ns field
- * goes into `nsec`. Callers pre-shape `target` with every key so these keyed stores stay fast.
+ * goes into `nsec`. Callers pre-shape `target` with every key so these stores stay fast.
  */
 export function readFields(
   buf: Buffer,
@@ -25,34 +67,7 @@ export function readFields(
   target: Record<string, unknown>,
   nsec: Record<string, number>,
 ): void {
-  for (const { name, offset, kind } of specs) {
-    const at = base + offset;
-    switch (kind) {
-      case 'u32':
-        target[name] = buf.readUInt32BE(at);
-        break;
-      case 'u32big':
-        target[name] = BigInt(buf.readUInt32BE(at));
-        break;
-      case 'u64':
-        target[name] = readU64(buf, at);
-        break;
-      case 't64ns': {
-        // TIMESPEC_FROM_NANOSEC: seconds = v / 1e9, ns = v % 1e9 (lossless back to v).
-        const v = buf.readBigUInt64BE(at);
-        target[name] = Number(v / NS);
-        nsec[name] = Number(v % NS);
-        break;
-      }
-      case 'userflags':
-        target[name] = [buf.readUInt32BE(at), buf.readUInt32BE(at + 4), buf.readUInt32BE(at + 8), buf.readUInt32BE(at + 12)];
-        break;
-      case 'guid':
-      case 'uuid12':
-        target[name] = buf.toString('hex', at, at + FIELD_SIZE[kind]);
-        break;
-    }
-  }
+  readerOf(specs)(buf, base, target, nsec);
 }
 
 function bad(at: number, name: string, why: string): FormatError {
