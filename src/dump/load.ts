@@ -2,7 +2,6 @@
 // the server-wide annotations.db (mailbox-level annotations), cyrus.header, cyrus.index and
 // cyrus.annotations — and hands decoded values to the pure builder (mailbox.ts). In --path mode
 // there is no mailboxes.db or annotations.db: what only they know is stood in for and noted.
-import { readFile } from 'node:fs/promises';
 import type { MailboxTarget } from '../check/types.js';
 import { parseSwitch, userFilePath, userInboxName, type ImapdConf } from '../config/index.js';
 import { readDb } from '../db/index.js';
@@ -15,7 +14,7 @@ import {
   mbtypeFromString,
   type MboxEntry,
 } from '../format/mboxlist-entry.js';
-import { loadMetadata } from '../inspect/load.js';
+import { loadMetadata, readOptional } from '../inspect/load.js';
 import { mailboxOwner } from '../format/annotations.js';
 import { mailboxAnnotations, recordAnnotations } from './annotations.js';
 import { countersRaclModseq, folderModseqs, xconvModseq, type FolderModseqs } from './conversations.js';
@@ -50,15 +49,6 @@ export class DumpError extends Error {
 
 /** `annotation_db_path`, else `<configdirectory>/annotations.db`. */
 export const annotationsDbPath = (conf: ImapdConf) => conf.raw('annotation_db_path') ?? `${conf.configDirectory}/annotations.db`;
-
-async function readOptional(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw operationalError(`${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
-  }
-}
 
 /** Reads mailboxes.db and annotations.db once for the run. */
 export async function loadServerState(conf: ImapdConf, mailboxesDb: string): Promise<ServerState> {

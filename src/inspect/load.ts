@@ -12,7 +12,8 @@ export interface MetadataFiles {
   paths: ReturnType<typeof metaPaths>;
 }
 
-async function readOptional(path: string): Promise<Buffer | undefined> {
+/** A file's bytes, or undefined when it does not exist; any other error names the path. */
+export async function readOptional(path: string): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
   } catch (e) {

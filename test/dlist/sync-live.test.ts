@@ -2,7 +2,6 @@
 // both directions (hiding the COMPRESS DEFLATE capability, as for spec §10.3). Read with the
 // stream parser in small chunks, every line prints back to exactly the bytes Cyrus sent — file
 // literals included, re-checked against their GUIDs the way Cyrus's printfile does.
-import { createServer, connect, type Server } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   DlistStreamParser,
@@ -14,48 +13,10 @@ import {
   type DlistNode,
 } from '../../src/dlist/index.js';
 import { describeInterop } from '../harness/env.js';
-import { CyrusInstance, freePorts } from '../harness/instance.js';
+import { CyrusInstance } from '../harness/instance.js';
+import { startSyncRelay, type SyncRelay } from '../harness/sync-relay.js';
 import { syncClient } from '../harness/tools.js';
 
-interface Capture {
-  client: Buffer[];
-  server: Buffer[];
-}
-
-/** TCP relay to `port` that records each connection and drops `* COMPRESS …` banner lines. */
-function relay(listenPort: number, port: number, captures: Capture[]): Promise<Server> {
-  const srv = createServer((down) => {
-    const cap: Capture = { client: [], server: [] };
-    captures.push(cap);
-    const up = connect(port, '127.0.0.1');
-    let banner = Buffer.alloc(0);
-    let inBanner = true;
-    down.on('data', (d) => {
-      cap.client.push(Buffer.from(d));
-      up.write(d);
-    });
-    up.on('data', (d) => {
-      let out = Buffer.from(d);
-      if (inBanner) {
-        banner = Buffer.concat([banner, out]);
-        const text = banner.toString('latin1');
-        const okAt = text.search(/^\* OK .*\r\n/m);
-        if (okAt < 0) return; // wait for the whole banner
-        const end = text.indexOf('\r\n', okAt) + 2;
-        const kept = text.slice(0, end).split('\r\n').filter((l) => !/^\* COMPRESS/i.test(l)).join('\r\n');
-        out = Buffer.concat([Buffer.from(kept, 'latin1'), banner.subarray(end)]);
-        inBanner = false;
-      }
-      cap.server.push(out);
-      down.write(out);
-    });
-    down.on('end', () => up.end());
-    up.on('end', () => down.end());
-    down.on('error', () => up.destroy());
-    up.on('error', () => down.destroy());
-  });
-  return new Promise((res) => srv.listen(listenPort, '127.0.0.1', () => res(srv)));
-}
 
 /** Parses a recorded direction in 61-byte chunks (so tokens and literals straddle chunks). */
 function lines(bytes: Buffer): DlistNode[][] {
@@ -75,14 +36,14 @@ const MSG = (n: number) =>
 describeInterop('dlist on real sync traffic (Cyrus 3.6.1 sync_client → sync_server)', () => {
   let master: CyrusInstance;
   let replica: CyrusInstance;
-  let proxy: Server;
-  const captures: Capture[] = [];
+  let proxy: SyncRelay;
+  let captures: SyncRelay['captures'] = [];
 
   beforeAll(async () => {
     replica = await CyrusInstance.start({ name: 'dlr', syncServer: true });
-    const [relayPort] = await freePorts(1);
-    proxy = await relay(relayPort!, replica.ports.sync!, captures);
-    master = await CyrusInstance.start({ name: 'dlm', users: ['alice'], syncTo: replica, conf: { sync_port: String(relayPort) } });
+    proxy = await startSyncRelay(replica.ports.sync!);
+    captures = proxy.captures;
+    master = await CyrusInstance.start({ name: 'dlm', users: ['alice'], syncTo: replica, conf: { sync_port: String(proxy.port) } });
     await master.withImap(undefined, async (c) => {
       await c.create('user.alice');
       await c.create('user.alice.Work');
@@ -108,7 +69,7 @@ describeInterop('dlist on real sync traffic (Cyrus 3.6.1 sync_client → sync_se
   afterAll(async () => {
     await master?.stop();
     await replica?.stop();
-    proxy?.close();
+    await proxy?.close();
   });
 
   it('recorded a session', () => {
