@@ -5,7 +5,8 @@
 // Warm cache: every measurement is run twice and the faster run is reported.
 //
 //   npm run bench -- [--messages 20000] [--per-mailbox 500] [--jobs N] [--small] [--dir D]
-//                    [--no-cyrus] [--runs 2]
+//                    [--no-cyrus] [--runs 2] [--deep]
+// --deep: check runs with --deep (every message also parsed, cache records compared).
 // --small: every message about 3 KB (to reach 1M messages on a modest disk, for the RSS target).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,10 +24,11 @@ interface Args {
   dir?: string;
   cyrus: boolean;
   runs: number;
+  deep: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { messages: 20_000, perMailbox: 500, jobs: availableParallelism(), small: false, cyrus: true, runs: 2 };
+  const a: Args = { messages: 20_000, perMailbox: 500, jobs: availableParallelism(), small: false, cyrus: true, runs: 2, deep: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const num = () => Number(argv[++i]);
@@ -37,6 +39,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--dir') a.dir = argv[++i];
     else if (k === '--no-cyrus') a.cyrus = false;
     else if (k === '--runs') a.runs = num();
+    else if (k === '--deep') a.deep = true;
     else throw new Error(`unknown option ${k}`);
   }
   return a;
@@ -81,8 +84,9 @@ interface CheckRun {
   cpu: number;
 }
 
-function runCheckCli(root: string, jobs: number): CheckRun {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %M %e %U %S', process.execPath, join(REPO, 'bin', 'cyrus-fsck.js'), 'check', '--path', root, '-j', String(jobs), '--json', '--no-progress'], {
+function runCheckCli(root: string, jobs: number, deep = false): CheckRun {
+  const args = ['check', '--path', root, '-j', String(jobs), '--json', '--no-progress', ...(deep ? ['--deep'] : [])];
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %M %e %U %S', process.execPath, join(REPO, 'bin', 'cyrus-fsck.js'), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
@@ -118,7 +122,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < a.runs; i++) {
     const b = await baseline(files, a.jobs);
     if (b.seconds < base.seconds) base = b;
-    const c = runCheckCli(dir, a.jobs);
+    const c = runCheckCli(dir, a.jobs, a.deep);
     if (!check || c.seconds < check.seconds) check = { ...c, maxRssMb: Math.max(c.maxRssMb, check?.maxRssMb ?? 0) };
     else check.maxRssMb = Math.max(check.maxRssMb, c.maxRssMb);
   }
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
     `  node ${process.version}, ${availableParallelism()} cores`,
     '',
     `  bare baseline (read + SHA-1)   ${fmt(base.seconds, 2).padStart(7)} s  ${fmt(files.length / base.seconds, 0).padStart(8)} files/s  ${fmt(mb(base.bytes) / base.seconds).padStart(7)} MB/s`,
-    `  cyrus-fsck check               ${fmt(c.seconds, 2).padStart(7)} s  ${fmt(c.messages / c.seconds, 0).padStart(8)} files/s  ${fmt(mb(c.bytes) / c.seconds).padStart(7)} MB/s   (process wall ${fmt(c.wall, 2)} s, peak RSS ${fmt(c.maxRssMb, 0)} MB, ${c.findings} findings)`,
+    `  cyrus-fsck check${a.deep ? ' --deep' : '       '}        ${fmt(c.seconds, 2).padStart(7)} s  ${fmt(c.messages / c.seconds, 0).padStart(8)} files/s  ${fmt(mb(c.bytes) / c.seconds).padStart(7)} MB/s   (process wall ${fmt(c.wall, 2)} s, peak RSS ${fmt(c.maxRssMb, 0)} MB, ${c.findings} findings)`,
     `  check / baseline               ${fmt(c.seconds / base.seconds, 2)}× wall   (target ≤ 1.30×); CPU ${fmt(c.cpu, 2)} s vs ${fmt(base.cpu, 2)} s = ${fmt(c.cpu / base.cpu, 2)}× (check's includes node startup)`,
     `  machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   ];

@@ -90,6 +90,8 @@ export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal
     const now = verdict.recordsByUid.get(check.uid);
     if (!now || !sameMessage(now, check)) continue; // expunged, unlinked or repacked meanwhile
     if (finding.code === 'FILE_MISSING' && present.get(check.path)) continue; // it is there after all
+    // --deep: a cache record rewritten meanwhile (another cache_crc) is no longer the one judged.
+    if (finding.code === 'CACHE_STALE' && check.stored && now.cacheCrc && now.cacheCrc !== check.stored.crc) continue;
     findings.push(finding);
   }
   if (unconfirmed) for (const f of findings) f.message += ` (unconfirmed: ${unconfirmed})`;
