@@ -106,15 +106,15 @@ type Names = ReadonlyArray<string | null | undefined>;
 /** CRC of each system flag bit and each named user flag slot, computed once per mailbox. */
 interface FlagCrcs {
   system: ReadonlyArray<readonly [number, number]>;
-  /** [flag number, crc] for named slots only. */
-  user: ReadonlyArray<readonly [number, number]>;
+  /** CRC of flag n's name at [n]; 0 for an unnamed slot (XOR with 0 changes nothing). */
+  user: Uint32Array;
 }
 
 function flagCrcs(userFlagNames: Names, alg: SyncCrcAlgorithm): FlagCrcs {
-  const user: Array<[number, number]> = [];
+  const user = new Uint32Array(128);
   for (let n = 0; n < 128; n++) {
     const name = userFlagNames[n];
-    if (name) user.push([n, flagCrc(name, alg)]);
+    if (name) user[n] = flagCrc(name, alg);
   }
   return { system: SYSTEM_FLAG_NAMES.map(([bit, name]) => [bit, flagCrc(name, alg)] as const), user };
 }
@@ -122,7 +122,15 @@ function flagCrcs(userFlagNames: Names, alg: SyncCrcAlgorithm): FlagCrcs {
 function flagCrcOf(record: Pick<SyncCrcRecord, 'systemFlags' | 'userFlags'>, t: FlagCrcs): number {
   let crc = 0;
   for (const [bit, c] of t.system) if (record.systemFlags & bit) crc ^= c;
-  for (const [n, c] of t.user) if (((record.userFlags[n >> 5] ?? 0) >>> (n & 31)) & 1) crc ^= c;
+  // Visit only the set bits of each user-flag word, not every named slot.
+  for (let i = 0; i < 4; i++) {
+    let w = (record.userFlags[i] ?? 0) >>> 0;
+    while (w !== 0) {
+      const low = w & -w;
+      crc ^= t.user[i * 32 + 31 - Math.clz32(low)]!;
+      w = (w ^ low) >>> 0;
+    }
+  }
   return crc >>> 0;
 }
 
