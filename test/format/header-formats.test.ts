@@ -12,18 +12,10 @@ import {
   headerFileCrc,
   type MailboxHeader,
 } from '../../src/format/header.js';
+import { formatError } from '../helpers/errors.js';
 
 const file = (body: string) => Buffer.concat([HEADER_MAGIC, Buffer.from(body, 'latin1')]);
 
-function formatError(fn: () => unknown): FormatError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FormatError) return e;
-    throw e;
-  }
-  throw new Error('expected a FormatError');
-}
 
 describe('magic', () => {
   it('is the 115 bytes of MAILBOX_HEADER_MAGIC', () => {

@@ -14,18 +14,10 @@ import {
   indexGeometry,
 } from '../../src/format/index/index.js';
 import { indexFixture } from '../helpers/fixtures.js';
+import { formatError } from '../helpers/errors.js';
 
 const v17 = () => readFileSync(join(indexFixture(17), 'mailbox', 'cyrus.index'));
 
-function formatError(fn: () => unknown): FormatError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FormatError) return e;
-    throw e;
-  }
-  throw new Error('expected a FormatError');
-}
 
 describe('header problems throw FormatError with the offset', () => {
   it('too short for the base fields: TRUNCATED at the end of the data', () => {

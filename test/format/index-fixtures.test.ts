@@ -17,15 +17,8 @@ import {
   type IndexHeader,
   type IndexRecord,
 } from '../../src/format/index/index.js';
-import { INDEX_VERSIONS, indexFixture, seenFixture } from '../helpers/fixtures.js';
+import { MAILBOX_FIXTURES } from '../helpers/fixtures.js';
 
-const MAILBOX_FIXTURES: Array<[string, () => string]> = [
-  ...INDEX_VERSIONS.map((v): [string, () => string] => [`index-v${v}`, () => indexFixture(v)]),
-  ...['user.fxseen', 'user.fxseen.NoSeen', 'shared.fxteam'].map((m): [string, () => string] => [
-    m,
-    () => join(seenFixture(), m),
-  ]),
-];
 
 const num = (v: bigint | number | undefined) => (v === undefined ? null : Number(v));
 

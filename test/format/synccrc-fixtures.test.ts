@@ -9,15 +9,8 @@ import { messageAnnotations, type MessageAnnotation } from '../../src/format/ann
 import { decodeHeader } from '../../src/format/header.js';
 import { decodeIndex, isExpunged } from '../../src/format/index/index.js';
 import { SYNC_CRC_ALGORITHMS, matchingAnnotAlgorithms, syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
-import { INDEX_VERSIONS, indexFixture, seenFixture } from '../helpers/fixtures.js';
+import { MAILBOX_FIXTURES } from '../helpers/fixtures.js';
 
-const MAILBOX_FIXTURES: Array<[string, () => string]> = [
-  ...INDEX_VERSIONS.map((v): [string, () => string] => [`index-v${v}`, () => indexFixture(v)]),
-  ...['user.fxseen', 'user.fxseen.NoSeen', 'shared.fxteam'].map((m): [string, () => string] => [
-    m,
-    () => join(seenFixture(), m),
-  ]),
-];
 
 function load(dir: string) {
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));

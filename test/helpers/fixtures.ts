@@ -48,3 +48,15 @@ export function copyOf(dir: string): string {
   cpSync(dir, dst, { recursive: true, preserveTimestamps: true });
   return dst;
 }
+
+/** The seen fixture's mailboxes that carry expected.json, like the index fixtures. */
+export const SEEN_MAILBOXES = ['user.fxseen', 'user.fxseen.NoSeen', 'shared.fxteam'] as const;
+
+/**
+ * Every real mailbox fixture with Cyrus's expected view: [label, folder getter] pairs (getters,
+ * so a test file unpacks only when it runs). Index fixtures are labelled `index-vNN`.
+ */
+export const MAILBOX_FIXTURES: Array<[string, () => string]> = [
+  ...INDEX_VERSIONS.map((v): [string, () => string] => [`index-v${v}`, () => indexFixture(v)]),
+  ...SEEN_MAILBOXES.map((m): [string, () => string] => [m, () => join(seenFixture(), m)]),
+];
