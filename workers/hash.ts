@@ -10,6 +10,10 @@ import { expectedCacheRecord } from '../src/message/record.js';
 import { MessageParseError } from '../src/message/parse.js';
 import { UnsupportedCacheVersionError } from '../src/message/options.js';
 
+// sentdate depends on the zone of the Cyrus that parsed the message; check runs on that server,
+// so its own zone (TZ) is the one to reproduce.
+const LOCAL_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 /** One batch: the files to hash, in order. */
 export interface HashTask {
   paths: string[];
@@ -104,7 +108,7 @@ function errnoOf(e: unknown): string {
 /** Parses a message as Cyrus 3.x would index it and keeps only CRCs and the derived fields. */
 export function parseDigest(input: string | Buffer, cacheVersion: number): ParseDigest | { error: string } {
   try {
-    const r = expectedCacheRecord(input, { cacheVersion });
+    const r = expectedCacheRecord(input, { cacheVersion, timeZone: LOCAL_TIME_ZONE });
     return {
       crc: r.record.cacheCrc,
       items: CACHE_ITEMS.map((n) => crc32(r.items[n]) >>> 0),
