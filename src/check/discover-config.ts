@@ -4,9 +4,8 @@
 // remote ones, intermediate and reserved placeholders, mailboxes in transit — are skipped and
 // said so under -v. With no selector, the partitions are also walked for folders that hold a
 // cyrus.header no entry names (what `reconstruct -f` would discover): MAILBOX_UNLISTED.
-import { existsSync } from 'node:fs';
 import { opendir, readFile, stat } from 'node:fs/promises';
-import { loadImapdConf, mailboxArchiveDir, mailboxDataDir, mailboxesDbPath, mailboxMetaFile, ConfigError, type ImapdConf, type MailboxLocation } from '../config/index.js';
+import { configPath, loadConfig, mailboxArchiveDir, mailboxDataDir, mailboxesDbPath, mailboxMetaFile, type ImapdConf, type MailboxLocation } from '../config/index.js';
 import { readDb } from '../db/index.js';
 import { operationalError } from '../errors.js';
 import { listMailboxes, type MailboxListing } from '../format/mboxlist-entry.js';
@@ -14,23 +13,6 @@ import type { Selection } from './discover.js';
 import type { Discovered } from './run.js';
 import type { MailboxTarget } from './types.js';
 
-const DEFAULT_CONFIG = '/etc/imapd.conf';
-
-/** -C, else /etc/imapd.conf, else $CYRUS_CONFIG (contract "Selecting mailboxes"). */
-export function configPath(sel: Selection): string {
-  if (sel.config) return sel.config;
-  if (!existsSync(DEFAULT_CONFIG) && process.env.CYRUS_CONFIG) return process.env.CYRUS_CONFIG;
-  return DEFAULT_CONFIG;
-}
-
-function loadConf(path: string): ImapdConf {
-  try {
-    return loadImapdConf(path);
-  } catch (e) {
-    if (e instanceof ConfigError) throw operationalError(e.message);
-    throw e;
-  }
-}
 
 /** IMAP LIST wildcards over internal names: `*` anything, `%` anything but the separator. */
 export function patternMatcher(pattern: string, conf: Pick<ImapdConf, 'unixHierarchySep'>): (name: string) => boolean {
@@ -75,8 +57,8 @@ export function targetFor(conf: ImapdConf, m: Pick<MailboxListing, 'name' | 'uni
 }
 
 export async function* discoverConfig(sel: Selection, note: (s: string) => void): AsyncGenerator<Discovered> {
-  const file = configPath(sel);
-  const conf = loadConf(file);
+  const file = configPath(sel.config);
+  const conf = loadConfig(file);
   const dbPath = mailboxesDbPath(conf);
   let buf: Buffer;
   try {

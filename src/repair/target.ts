@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { patternMatcher, targetFor } from '../check/discover-config.js';
 import { metaPaths } from '../check/types.js';
-import { ConfigError, loadImapdConf, mailboxesDbPath, mailboxLockPath, syncLogPaths, userNamespaceLockPath, type ImapdConf } from '../config/index.js';
+import { mailboxesDbPath, mailboxLockPath, syncLogPaths, userNamespaceLockPath, type ImapdConf } from '../config/index.js';
 import { readDb } from '../db/index.js';
 import { operationalError, usageError } from '../errors.js';
 import { mailboxOwner } from '../format/annotations.js';
@@ -21,15 +21,6 @@ export interface RepairTarget {
   syncLogs: string[];
   /** Why repair must refuse this mailbox (a layout or setting it does not handle yet). */
   unsupported?: string;
-}
-
-export function loadConf(path: string): ImapdConf {
-  try {
-    return loadImapdConf(path);
-  } catch (e) {
-    if (e instanceof ConfigError) throw operationalError(e.message);
-    throw e;
-  }
 }
 
 export async function listing(conf: ImapdConf): Promise<MailboxListing[]> {

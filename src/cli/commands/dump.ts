@@ -3,8 +3,7 @@
 import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { discover } from '../../check/discover.js';
-import { configPath } from '../../check/discover-config.js';
-import { ConfigError, loadImapdConf, mailboxesDbPath } from '../../config/index.js';
+import { configPath, loadConfig, mailboxesDbPath } from '../../config/index.js';
 import type { ByteSink } from '../../dlist/index.js';
 import { DumpError, DumpInterrupted, loadMailbox, loadServerState, syncRefusal, writeIntermediateDump, writeMailboxDump, type ServerState } from '../../dump/index.js';
 import { ExitCode, operationalError, usageError } from '../../errors.js';
@@ -91,14 +90,8 @@ export const register: Register = (program: Command, outcome) => {
     const say = (s: string) => process.stderr.write(`cyrus-fsck: ${s}\n`);
     let server: ServerState | undefined;
     if (!opts.path) {
-      const file = configPath({ mailboxes, ...opts });
-      try {
-        const conf = loadImapdConf(file);
-        server = await loadServerState(conf, mailboxesDbPath(conf));
-      } catch (e) {
-        if (e instanceof ConfigError) throw operationalError(e.message);
-        throw e;
-      }
+      const conf = loadConfig(configPath(opts.config));
+      server = await loadServerState(conf, mailboxesDbPath(conf));
     }
     let fd: number | undefined;
     if (opts.output) {

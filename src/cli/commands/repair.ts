@@ -1,12 +1,12 @@
 // `cyrus-fsck repair`: parses options, prints plans and results; the logic is in src/repair/.
 import { Option, type Command } from 'commander';
-import { configPath } from '../../check/discover-config.js';
+import { configPath, loadConfig, type ImapdConf } from '../../config/index.js';
 import { ExitCode, usageError, operationalError } from '../../errors.js';
 import { outcomeCounts, type Plan } from '../../repair/plan.js';
 import { dropToCyrus } from '../../repair/privileges.js';
 import { repairMailbox, undoRepair, type MailboxRepair } from '../../repair/run.js';
 import { readManifest } from '../../repair/backup.js';
-import { loadConf, selectTargets } from '../../repair/target.js';
+import { selectTargets } from '../../repair/target.js';
 import type { ReplicaEndpoint } from '../../repair/replica.js';
 import { VERSION } from '../../version.js';
 import { toJson } from '../json.js';
@@ -84,7 +84,7 @@ export const register: Register = (program: Command, outcome) => {
     .option('--lock-timeout <seconds>', 'give up waiting for a Cyrus lock after this long (exit 8)', seconds, 30);
   cmd.addHelpText('after', HELP);
   cmd.action(async (mailboxes: string[], opts: RepairOpts) => {
-    const conf = loadConf(configPath({ mailboxes, config: opts.config }));
+    const conf = loadConfig(configPath(opts.config));
     dropToCyrus();
     const backupRoot = opts.backupDir ?? `${conf.configDirectory}/cyrus-fsck-backup`;
     const ac = new AbortController();
@@ -127,7 +127,7 @@ export const register: Register = (program: Command, outcome) => {
   });
 };
 
-function replicaEndpoint(conf: ReturnType<typeof loadConf>, opts: RepairOpts): ReplicaEndpoint {
+function replicaEndpoint(conf: ImapdConf, opts: RepairOpts): ReplicaEndpoint {
   const [h, p] = opts.replica ? [opts.replica.slice(0, opts.replica.lastIndexOf(':')), opts.replica.slice(opts.replica.lastIndexOf(':') + 1)] : [conf.sync('sync_host'), conf.sync('sync_port')];
   if (!h) throw usageError('--from-replica: no sync_host in imapd.conf; give --replica HOST:PORT');
   const port = Number(p || 2005);

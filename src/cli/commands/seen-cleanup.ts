@@ -1,8 +1,7 @@
 // `cyrus-fsck seen-cleanup`: lists (default) or removes (--apply) obsolete seen-database entries;
 // `--restore FILE...` puts removed ones back. The logic lives in src/seen/.
 import { Option, type Command } from 'commander';
-import { configPath } from '../../check/discover-config.js';
-import { ConfigError, loadImapdConf, type ImapdConf } from '../../config/index.js';
+import { configPath, loadConfig, type ImapdConf } from '../../config/index.js';
 import { ExitCode, operationalError, usageError } from '../../errors.js';
 import { LockAborted, LockTimeout } from '../../repair/locks.js';
 import { dropToCyrus } from '../../repair/privileges.js';
@@ -54,15 +53,6 @@ const seconds = (v: string) => {
   return n;
 };
 
-function loadConf(path: string): ImapdConf {
-  try {
-    return loadImapdConf(path);
-  } catch (e) {
-    if (e instanceof ConfigError) throw operationalError(e.message);
-    throw e;
-  }
-}
-
 export const register: Register = (program: Command, outcome) => {
   const cmd = program
     .command('seen-cleanup')
@@ -84,7 +74,7 @@ export const register: Register = (program: Command, outcome) => {
     if (opts.restore && (users.length || opts.allUsers || opts.apply || opts.only)) throw usageError('--restore takes only restore files');
     if (!opts.restore && !users.length && !opts.allUsers) throw usageError('name users, or --all-users');
     if (users.length && opts.allUsers) throw usageError('USER... and --all-users cannot be combined');
-    const conf = loadConf(configPath({ mailboxes: [], config: opts.config }));
+    const conf = loadConfig(configPath(opts.config));
     dropToCyrus();
     const ac = new AbortController();
     const stop = () => ac.abort();
