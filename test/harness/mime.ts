@@ -3,19 +3,13 @@
 // (imapd refuses bare LF; LF-only mail goes in over LMTP).
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { mulberry32 } from '../helpers/prng.js';
 
 /** mulberry32: a small seeded PRNG; good enough to vary test data reproducibly. */
 export class Rng {
-  private s: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

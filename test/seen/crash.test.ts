@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readDbFile } from '../../src/db/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { fixtureSpool, isRoot } from './spool.js';
 
 const DBTOOL = '/usr/lib/cyrus/bin/cyr_dbtool';
@@ -13,14 +14,10 @@ const haveDbtool = isRoot() && existsSync(DBTOOL);
 const KILLS = Number(process.env.CYRUS_FSCK_KILLS ?? 24);
 const keys = (path: string) => readDbFile(path).records.map((r) => r.key.toString('latin1')).join(',');
 
-/** A small seeded PRNG, so a failing kill point can be replayed. */
-function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
-}
 
 describe.runIf(haveDbtool)('seen-cleanup --apply killed at random moments', () => {
   it(`leaves the old or the new database after each of ${KILLS} kills, and a rerun completes`, async () => {
-    const random = rng(20261128);
+    const random = mulberry32(20261128);
     // The cleaned set: what an uninterrupted run leaves (measured, not assumed).
     const ref = fixtureSpool();
     const original = keys(ref.seenDb);
