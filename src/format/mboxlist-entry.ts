@@ -192,15 +192,15 @@ export function mbtype24To36(n: number): number {
 const DOMAINSEP = '\x1d';
 const HIERSEP = '\x1f';
 
+/** `domain<sep>rest` → [domain, rest]; [null, name] without a domain. */
+function splitDomain(name: string, sep: string): [string | null, string] {
+  const at = name.indexOf(sep);
+  return at < 0 ? [null, name] : [name.slice(0, at), name.slice(at + 1)];
+}
+
 /** 3.6 db-name → internal name (`mbname_from_dbname` + `mbname_intname`). */
 export function dbnameToIntname(dbname: string, deletedPrefix = 'DELETED'): string {
-  let domain: string | null = null;
-  let rest = dbname;
-  const d = dbname.indexOf(DOMAINSEP);
-  if (d >= 0) {
-    domain = dbname.slice(0, d);
-    rest = dbname.slice(d + 1);
-  }
+  const [domain, rest] = splitDomain(dbname, DOMAINSEP);
   if (rest === '') return domain ? `${domain}!` : '';
   const boxes = rest.split(HIERSEP);
   let deletedHex: string | null = null;
@@ -216,26 +216,14 @@ export function dbnameToIntname(dbname: string, deletedPrefix = 'DELETED'): stri
 
 /** Internal name → 3.6 db-name (`mboxname_to_dbname`). */
 export function intnameToDbname(intname: string): string {
-  let domain: string | null = null;
-  let rest = intname;
-  const bang = intname.indexOf('!');
-  if (bang >= 0) {
-    domain = intname.slice(0, bang);
-    rest = intname.slice(bang + 1);
-  }
+  const [domain, rest] = splitDomain(intname, '!');
   const parts = rest === '' ? [] : rest.split('.').map((b) => b.replaceAll('^', '.'));
   return (domain ? domain + DOMAINSEP : '') + parts.join(HIERSEP);
 }
 
 /** Owner of a mailbox (`mbname_userid`, spec §7.4): `local[@domain]` or null. */
 export function ownerOfDbname(dbname: string, deletedPrefix = 'DELETED'): string | null {
-  let domain: string | null = null;
-  let rest = dbname;
-  const d = dbname.indexOf(DOMAINSEP);
-  if (d >= 0) {
-    domain = dbname.slice(0, d);
-    rest = dbname.slice(d + 1);
-  }
+  const [domain, rest] = splitDomain(dbname, DOMAINSEP);
   const boxes = rest.split(HIERSEP);
   if (boxes.length > 2 && boxes[0] === deletedPrefix) boxes.splice(0, 1), boxes.pop();
   if (boxes.length > 1 && boxes[0] === 'user') return domain ? `${boxes[1]}@${domain}` : boxes[1]!;
