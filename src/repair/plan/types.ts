@@ -45,7 +45,8 @@ export interface Action {
     | 'unlink-expunged' | 'guid-mismatch' | 'raise-last-uid' | 'raise-highestmodseq'
     | 'recover-flag-name' | 'clear-flag-name' | 'clear-unnamed-flags' | 'empty-file' | 'odd-file'
     | 'unreadable-file' | 'unparseable-file' | 'header-unreadable' | 'index-unreadable'
-    | 'restore-header' | 'rebuild-index' | 'gone-since-backup' | 'restore-from-replica';
+    | 'restore-header' | 'rebuild-index' | 'gone-since-backup' | 'restore-from-replica'
+    | 'reorder-records' | 'fix-uniqueid' | 'set-guid';
   outcome: Outcome;
   severity: Severity;
   message: string;
