@@ -6,15 +6,22 @@
 //   2. message files renamed to their new UIDs (above last_uid: a crash here leaves files that
 //      the next run appends under those UIDs) or moved into the backup folder;
 //   3. cyrus.header beside + rename (Cyrus re-reads it when its inode changes);
-//   4. cyrus.index beside + fsync + rename + folder fsync: the commit point.
+//   4. cyrus.index beside + fsync + rename + folder fsync: the commit point;
+//   5. the quota root's usage changed by the difference the new header makes (quota.ts), under
+//      the quota database's lock, still holding the mailbox's. Cyrus's mailbox_commit does this
+//      just before writing the index; we do it just after, so an interrupt or a failed index
+//      write never leaves the quota changed for an index that was not. A failure here is
+//      reported, not undone: the repair is committed and `quota -f` mends the root.
 // An interrupt (signal) is honoured before the commit point only; after it the run completes.
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
 import { readFile, stat } from 'node:fs/promises';
 import { appendSynced, renameSynced, replaceFile } from './atomic.js';
-import { moveIntoBackup, writeManifest, type Manifest } from './backup.js';
+import { moveIntoBackup, writeBackupFile, writeManifest, type Manifest } from './backup.js';
+import type { LockWait } from './locks.js';
 import type { Plan } from './plan.js';
+import { applyQuota } from './quota.js';
 import type { MailboxFiles } from './state.js';
 
 export class PlanStale extends Error {
@@ -24,7 +31,7 @@ export class Interrupted extends Error {
   override readonly name = 'Interrupted';
 }
 
-export type Step = 'verified' | 'cache' | 'file-ops' | 'header' | 'index';
+export type Step = 'verified' | 'cache' | 'file-ops' | 'header' | 'index' | 'quota';
 
 export interface ApplyContext {
   files: MailboxFiles;
@@ -36,6 +43,13 @@ export interface ApplyContext {
   onStep?: (step: Step) => Promise<void> | void;
   /** Fetches a message from the replica, already checked against its GUID (--from-replica). */
   fetchFromReplica?: (uid: number, guid: string) => Promise<Buffer>;
+  /** Mailbox name and lock wait for the quota step (plan.quota). */
+  quota?: { mailbox: string; wait: LockWait };
+}
+
+/** What the run should say after the commit point (a quota root that could not be changed). */
+export interface Applied {
+  notes: string[];
 }
 
 async function readLocked(fh: FileHandle): Promise<Buffer> {
@@ -52,9 +66,10 @@ async function readLocked(fh: FileHandle): Promise<Buffer> {
 
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
-export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<void> {
+export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied> {
+  const out: Applied = { notes: [] };
   const t = plan.target;
-  if (plan.noop || !t) return;
+  if (plan.noop || !t) return out;
   const { files } = ctx;
   const check = () => {
     if (ctx.signal?.aborted) throw new Interrupted('interrupted before the index was replaced: cyrus.index unchanged');
@@ -106,4 +121,23 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<void> {
   m.after = { index: sha1(t.index), header: t.header ? sha1(t.header) : hdr ? sha1(hdr) : undefined };
   await writeManifest(ctx.backup.dir, m);
   await ctx.onStep?.('index');
+
+  if (plan.quota && ctx.quota) {
+    const q = plan.quota;
+    m.quota = { root: q.root, backend: q.backend, path: q.path, delta: q.delta.map(String), state: 'planned' };
+    await writeManifest(ctx.backup.dir, m);
+    try {
+      const w = await applyQuota(q, q.delta, ctx.quota.mailbox, ctx.quota.wait);
+      await writeBackupFile(ctx.backup.dir, 'quota.before', w.before);
+      await writeBackupFile(ctx.backup.dir, 'quota.after', w.after);
+      m.quota.state = 'applied';
+    } catch (e) {
+      m.quota.state = 'failed';
+      m.quota.error = (e as Error).message;
+      out.notes.push(`quota root ${q.root} NOT updated (${(e as Error).message}); the repair itself is committed: run Cyrus's quota -f ${q.root}`);
+    }
+    await writeManifest(ctx.backup.dir, m);
+    await ctx.onStep?.('quota');
+  }
+  return out;
 }

@@ -32,6 +32,12 @@ export interface Manifest {
   fileOps: Array<{ op: 'rename' | 'to-backup' | 'from-replica'; from: string; to: string }>;
   actions?: unknown[];
   removedRecords?: unknown[];
+  /**
+   * The quota root's usage change (delta per resource, decimal). planned: written before the
+   * change; applied: done (quota.before / quota.after hold the entry); failed: not done (error).
+   * undone: --undo took it back.
+   */
+  quota?: { root: string; backend: string; path: string; delta: string[]; state: 'planned' | 'applied' | 'failed' | 'undone'; error?: string };
   /** SHA-1 of the files as the repair left them: undo refuses if Cyrus changed them since. */
   after?: { index?: string; header?: string };
 }
@@ -82,6 +88,11 @@ export async function createBackup(root: string, mailbox: string, uniqueid: stri
   await writeManifest(dir, manifest);
   await fsyncDir(root);
   return { dir, manifest };
+}
+
+/** A file written into the backup folder after it was created (fsynced). */
+export async function writeBackupFile(dir: string, name: string, data: Buffer): Promise<void> {
+  await replaceFile(join(dir, name), data, { mode: 0o600 });
 }
 
 export const writeManifest = (dir: string, m: Manifest) => replaceFile(join(dir, 'manifest.json'), Buffer.from(manifestJson(m)));

@@ -12,6 +12,7 @@ import { parseFiles, readFolder, readRaw, type FolderFacts, type RawMailbox } fr
 import { scanFolder } from '../check/scan-folder.js';
 import { SyncClient, type ReplicaEndpoint, type ReplicaView } from './replica.js';
 import { logMailbox } from './synclog.js';
+import { applyQuota, planQuota, quotaChangeOfUndo } from './quota.js';
 import type { RepairTarget } from './target.js';
 import { existsSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
@@ -56,7 +57,9 @@ async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters
   const parsed = parseFiles(facts, needsParse(d, facts));
   const hints = await hintsFromBackups(await findBackups(run.backupRoot, t.name, t.uniqueid));
   hints.replica = replica;
-  return { plan: makePlan(d, facts, parsed, hints, { ...run.options, now }), raw, facts };
+  const plan = makePlan(d, facts, parsed, hints, { ...run.options, now });
+  planQuota(plan, raw, t.quotaDb);
+  return { plan, raw, facts };
 }
 
 const sameBytes = (a?: Buffer, b?: Buffer) => (a === undefined ? b === undefined : b !== undefined && a.equals(b));
@@ -141,8 +144,9 @@ async function repairWith(t: RepairTarget, run: RepairRun, res: MailboxRepair, v
     backup.manifest.removedRecords = plan.removedRecords;
     res.backup = backup.dir;
     const fetchFromReplica = replica && view ? (uid: number, guid: string) => replica.fetch(view, t.name, { uid, guid, modseq: 0n, lastUpdated: 0, flags: [], internaldate: 0, size: 0 }) : undefined;
-    await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep, fetchFromReplica });
+    const done = await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep, fetchFromReplica, quota: { mailbox: t.name, wait: run.lock } });
     res.applied = true;
+    res.notes.push(...done.notes);
     // As mailbox_unlock_index does: the sync log line while the index lock is still held.
     res.syncLogged = await logMailbox(t.syncLogs, t.name, { timeoutMs: run.lock.timeoutMs });
     return res;
@@ -167,6 +171,7 @@ function failed(res: MailboxRepair, e: unknown): MailboxRepair {
 export interface UndoResult {
   name: string;
   restored: string[];
+  notes: string[];
   error?: string;
   lockTimeout?: boolean;
   interrupted?: boolean;
@@ -179,18 +184,18 @@ export interface UndoResult {
  */
 export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, force = false): Promise<UndoResult> {
   const m = await readManifest(dir);
-  const out: UndoResult = { name: m.mailbox, restored: [] };
+  const out: UndoResult = { name: m.mailbox, restored: [], notes: [] };
   let locks: MailboxLocks | undefined;
   try {
     locks = await MailboxLocks.acquire({ ...t.locks, indexMissing: !existsSync(t.files.index) }, lock);
     if (m.state !== 'applied' && !force) throw new Error(`backup state is "${m.state}", not "applied" (use --force to restore anyway)`);
+    const fh = locks.index;
+    const st = fh ? await fh.stat() : { size: 0 };
+    const current = Buffer.alloc(st.size);
+    if (fh) await fh.read(current, 0, st.size, 0);
     if (m.after?.index && !force) {
       const { createHash } = await import('node:crypto');
-      const fh = locks.index;
-      const st = fh ? await fh.stat() : { size: 0 };
-      const buf = Buffer.alloc(st.size);
-      if (fh) await fh.read(buf, 0, st.size, 0);
-      if (createHash('sha1').update(buf).digest('hex') !== m.after.index) {
+      if (createHash('sha1').update(current).digest('hex') !== m.after.index) {
         throw new Error('cyrus.index changed since the repair (Cyrus wrote to it); undo would lose those changes (use --force to restore anyway)');
       }
     }
@@ -208,8 +213,25 @@ export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, f
     for (const a of m.absent) if (a.role === 'cache' && existsSync(a.original)) await unlink(a.original);
     const idx = m.files.find((f) => f.role === 'index');
     if (idx) {
-      await replaceFile(idx.original, await readFile(`${dir}/${idx.name}`));
+      const restored = await readFile(`${dir}/${idx.name}`);
+      // The repair's own change is in the root unless its quota step failed (then add it back).
+      const q = m.quota;
+      const missed = q && q.state === 'failed' ? (q.delta.map((d) => BigInt(d)) as [bigint, bigint, bigint, bigint]) : undefined;
+      const hdr = m.files.find((f) => f.role === 'header');
+      const header = await readFile(hdr ? `${dir}/${hdr.name}` : t.files.header).catch(() => undefined);
+      const change = q?.state === 'planned' ? undefined : quotaChangeOfUndo(t.quotaDb, fh ? current : undefined, restored, header, missed);
+      await replaceFile(idx.original, restored);
       out.restored.push(idx.original);
+      if (q?.state === 'planned') out.notes.push(`quota root ${q.root}: the repair stopped while changing it; run Cyrus's quota -f ${q.root}`);
+      if (change) {
+        try {
+          await applyQuota(change, change.delta, t.name, lock);
+          if (q) q.state = 'undone';
+          out.notes.push(`quota root ${change.root}: usage changed back by ${change.delta.join(' ')}`);
+        } catch (e) {
+          out.notes.push(`quota root ${change.root} NOT updated (${(e as Error).message}): run Cyrus's quota -f ${change.root}`);
+        }
+      }
     }
     m.state = 'undone';
     await writeManifest(dir, m);

@@ -10,6 +10,7 @@ import { operationalError, usageError } from '../errors.js';
 import { mailboxOwner } from '../format/annotations.js';
 import { listMailboxes, type MailboxListing } from '../format/mboxlist-entry.js';
 import type { MailboxLockPaths } from './locks.js';
+import { quotaDbLocation, type QuotaDbLocation } from './quota.js';
 import type { MailboxFiles } from './state.js';
 
 export interface RepairTarget {
@@ -19,6 +20,8 @@ export interface RepairTarget {
   files: MailboxFiles;
   locks: MailboxLockPaths;
   syncLogs: string[];
+  /** The quota database (a repair that changes usage updates the mailbox's quota root). */
+  quotaDb?: QuotaDbLocation;
   /** Why repair must refuse this mailbox (a layout or setting it does not handle yet). */
   unsupported?: string;
 }
@@ -60,6 +63,7 @@ export function repairTarget(conf: ImapdConf, m: MailboxListing): RepairTarget {
       index: p.index,
     },
     syncLogs: syncLogPaths(conf),
+    quotaDb: quotaDbLocation(conf),
     unsupported: t.archiveDir
       ? `archive partition in use (${t.archiveDir}): repair does not read archived message files yet`
       : /^(1|yes|on|true)$/i.test(conf.raw('conversations') ?? '')

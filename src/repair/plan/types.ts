@@ -46,7 +46,8 @@ export interface Action {
     | 'recover-flag-name' | 'clear-flag-name' | 'clear-unnamed-flags' | 'empty-file' | 'odd-file'
     | 'unreadable-file' | 'unparseable-file' | 'header-unreadable' | 'index-unreadable'
     | 'restore-header' | 'rebuild-index' | 'gone-since-backup' | 'restore-from-replica'
-    | 'reorder-records' | 'fix-uniqueid' | 'set-guid';
+    | 'reorder-records' | 'fix-uniqueid' | 'set-guid'
+    | 'quota-usage' | 'move-annotations';
   outcome: Outcome;
   severity: Severity;
   message: string;
@@ -89,9 +90,21 @@ export interface Plan {
   removedRecords: Array<{ uid: number; why: string; record: IndexRecord }>;
   before: HeaderSummary;
   after: HeaderSummary;
+  /** The quota root's usage change this plan makes (src/repair/quota.ts), when there is one. */
+  quota?: QuotaChange;
   /** Nothing to write. */
   noop: boolean;
   target?: Target;
+}
+
+/** A change of a quota root's usage: STORAGE, MESSAGE, X-ANNOTATION-STORAGE, X-NUM-FOLDERS. */
+export interface QuotaChange {
+  root: string;
+  /** imapd.conf quota_db. */
+  backend: string;
+  /** The quotalegacy file of the root, or the database. */
+  path: string;
+  delta: [bigint, bigint, bigint, bigint];
 }
 
 export interface HeaderSummary {
