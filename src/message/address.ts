@@ -44,8 +44,16 @@ class Cursor {
 
 const iscntrl = (c: number) => c < 0x20 || c === 0x7f;
 
+/** The lib/parseaddr.c behaviours that changed between releases (defaults: Cyrus 3.6). */
+export interface AddressRules {
+  /** 3.4+: CR/LF in a quoted phrase become SP, other controls but HT vanish; 3.2: they fail. */
+  quotedPhraseControls?: boolean;
+  /** 3.12+: bytes >= 0x80 are part of a domain; before, they end it. */
+  utf8Domains?: boolean;
+}
+
 /** parseaddr_phrase: returns the terminating byte (0 = end) and the phrase. */
-function phrase(cur: Cursor, specials: string): { tok: number; text: Buffer } {
+function phrase(cur: Cursor, specials: string, rules: AddressRules): { tok: number; text: Buffer } {
   cur.skipWhitespace();
   const out: number[] = [];
   for (;;) {
@@ -62,6 +70,8 @@ function phrase(cur: Cursor, specials: string): { tok: number; text: Buffer } {
           cur.i++;
           if (cur.at(cur.i) === 0x20 || cur.at(cur.i) === 0x09) continue;
           return { tok: 0, text: Buffer.alloc(0) }; // unbalanced quote: simulate end of string
+        } else if (rules.quotedPhraseControls === false) {
+          if (c === 0x0d || c === 0x0a) return { tok: 0, text: Buffer.alloc(0) }; // 3.2: invalid
         } else if (iscntrl(c)) {
           if (c === 0x0d || c === 0x0a) c = 0x20;
           else if (c !== 0x09) continue;
@@ -89,13 +99,13 @@ function phrase(cur: Cursor, specials: string): { tok: number; text: Buffer } {
 }
 
 /** parseaddr_domain; with `wantComment` a trailing comment is captured (it becomes the name). */
-function domain(cur: Cursor, wantComment: boolean): { tok: number; text: Buffer; comment: Buffer | null } {
+function domain(cur: Cursor, wantComment: boolean, rules: AddressRules): { tok: number; text: Buffer; comment: Buffer | null } {
   let comment: Buffer | null = null;
   cur.skipWhitespace();
   const out: number[] = [];
   for (;;) {
     let c = cur.at(cur.i++);
-    if (isalnum(c) || c === 0x2d || c === 0x5b || c === 0x5d || c === 0x3a) {
+    if (isalnum(c) || c === 0x2d || c === 0x5b || c === 0x5d || c === 0x3a || (c >= 0x80 && rules.utf8Domains)) {
       out.push(c);
       comment = null;
     } else if (c === 0x2e) {
@@ -158,13 +168,13 @@ function node(name: Buffer | null, rte: Buffer | null, mailbox: Buffer | null, d
 const EMPTY = Buffer.alloc(0);
 
 /** parseaddr_list over one field value (C-string semantics: stops at a NUL). */
-export function parseAddressList(value: Buffer): Address[] {
+export function parseAddressList(value: Buffer, rules: AddressRules = {}): Address[] {
   const cur = new Cursor(cstr(value));
   const list: Address[] = [];
   let ingroup = false;
   let tok = 0x20;
   while (tok) {
-    const ph = phrase(cur, ingroup ? ',@<;' : ',@<:');
+    const ph = phrase(cur, ingroup ? ',@<;' : ',@<:', rules);
     tok = ph.tok;
     switch (tok) {
       case 0x2c:
@@ -181,7 +191,7 @@ export function parseAddressList(value: Buffer): Address[] {
         ingroup = true;
         continue;
       case 0x40: {
-        const d = domain(cur, true);
+        const d = domain(cur, true, rules);
         tok = d.tok;
         list.push(node(d.comment, null, ph.text, d.text));
         if (tok === 0x3b) {
@@ -191,7 +201,7 @@ export function parseAddressList(value: Buffer): Address[] {
         continue;
       }
       case 0x3c: {
-        let mb = phrase(cur, '@>');
+        let mb = phrase(cur, '@>', rules);
         tok = mb.tok;
         if (tok === 0x40) {
           let rt: Buffer | null = null;
@@ -205,14 +215,14 @@ export function parseAddressList(value: Buffer): Address[] {
               while (tok && tok !== 0x3e) tok = cur.at(cur.i++);
               continue;
             }
-            mb = phrase(cur, '@>');
+            mb = phrase(cur, '@>', rules);
             tok = mb.tok;
             if (tok !== 0x40) {
               list.push(node(ph.text, rt, mb.text, EMPTY));
               continue;
             }
           }
-          const d = domain(cur, false);
+          const d = domain(cur, false, rules);
           tok = d.tok;
           list.push(node(ph.text, rt, mb.text, d.text));
           while (tok && tok !== 0x3e) tok = cur.at(cur.i++);

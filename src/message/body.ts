@@ -116,6 +116,10 @@ export function typeFromString(s: Buffer): ContentType {
 export const isType = (b: Body, t: string) => b.type.equals(B(t));
 export const isSub = (b: Body, t: string) => b.subtype.equals(B(t));
 
+/** A part whose content is parsed as a message: MESSAGE/RFC822, and from 3.12 MESSAGE/GLOBAL. */
+export const isRfc822 = (b: Body, opts: ResolvedOptions) =>
+  isType(b, 'MESSAGE') && (isSub(b, 'RFC822') || (opts.rules.messageGlobal && isSub(b, 'GLOBAL')));
+
 /** message_parse_charset: the transfer encoding and (for TEXT) the last known charset. */
 export function partCharset(b: Body, opts: ResolvedOptions): { encoding: Encoding; charset: Charset | undefined } {
   let encoding: Encoding = ENCODING.NONE;
@@ -128,7 +132,7 @@ export function partCharset(b: Body, opts: ResolvedOptions): { encoding: Encodin
     else encoding = ENCODING.UNKNOWN;
   } else if (e) encoding = ENCODING.UNKNOWN; // an empty token: encoding[0] is NUL → default case
   let charset = lookupCharset('us-ascii', opts.charsets);
-  if ((b.type === NO_TYPE || isType(b, 'TEXT')) && opts.cacheVersion < 11) {
+  if ((b.type === NO_TYPE || isType(b, 'TEXT')) && !opts.rules.lastKnownCharset) {
     // 3.2/3.4 (cache v10): the first charset parameter decides, even when unknown or empty.
     const p = b.params.find((q) => eqIgnoreCase(q.attribute, 'charset'));
     const v = p ? cstr(p.value) : null;
@@ -142,8 +146,9 @@ export function partCharset(b: Body, opts: ResolvedOptions): { encoding: Encodin
       if (cs) charset = cs;
     }
   } else if (isType(b, 'MESSAGE')) {
-    if (isSub(b, 'RFC822')) charset = undefined;
-    encoding = ENCODING.NONE;
+    if (isRfc822(b, opts)) charset = undefined;
+    // Before 3.12 every MESSAGE/* part was taken as unencoded, whatever its header said.
+    if (!opts.rules.messageEncoding) encoding = ENCODING.NONE;
   } else charset = undefined;
   return { encoding, charset };
 }

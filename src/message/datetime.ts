@@ -250,9 +250,10 @@ export interface DateResult {
 
 /**
  * Both index values from the (last) Date: header value; 0 where Cyrus's parser fails or the
- * time is negative (the caller then applies reconstruct's internaldate fallbacks).
+ * time is negative (the caller then applies reconstruct's internaldate fallbacks). Cyrus 3.2
+ * (`negativeDates`) rejected only -1, keeping earlier times as negative values.
  */
-export function parseDateHeader(value: Buffer | null, timeZone = 'UTC'): DateResult {
+export function parseDateHeader(value: Buffer | null, timeZone = 'UTC', negativeDates = false): DateResult {
   if (!value) return { sentdate: 0, gmtime: 0 };
   const z = value.indexOf(0);
   const s = z < 0 ? value : value.subarray(0, z);
@@ -261,12 +262,12 @@ export function parseDateHeader(value: Buffer | null, timeZone = 'UTC'): DateRes
   const d = tokenise(s, true);
   if (d) {
     const t = mktimeMidnight(d.tm, timeZone);
-    if (t >= 0) sentdate = t;
+    if (t >= 0 || (negativeDates && t !== -1)) sentdate = t;
   }
   const f = tokenise(s, false);
   if (f) {
     const t = timegmExact(f.tm);
-    if (t >= 0) gmtime = t - f.tzMinutes * 60;
+    if (t >= 0 || (negativeDates && t !== -1)) gmtime = t - f.tzMinutes * 60;
   }
   return { sentdate, gmtime };
 }

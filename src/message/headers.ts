@@ -162,10 +162,10 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
   const v = e + 1;
   switch (HEADER_NAMES.get(name)) {
     case 'bcc':
-      body.bcc = addresses(h, v);
+      body.bcc = addresses(msg, h, v);
       break;
     case 'cc':
-      body.cc = addresses(h, v);
+      body.cc = addresses(msg, h, v);
       break;
     case 'content-description':
       body.description = parseString(h, v);
@@ -204,7 +204,7 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
       body.date = parseString(h, v);
       break;
     case 'from':
-      body.from = addresses(h, v);
+      body.from = addresses(msg, h, v);
       break;
     case 'in-reply-to':
       body.inReplyTo = parseString(h, v);
@@ -213,24 +213,25 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
       body.messageId = parseString(h, v);
       break;
     case 'reply-to':
-      body.replyTo = addresses(h, v);
+      body.replyTo = addresses(msg, h, v);
       break;
     case 'subject':
       body.subject = parseString(h, v);
       break;
     case 'sender':
-      body.sender = addresses(h, v);
+      body.sender = addresses(msg, h, v);
       break;
     case 'to':
-      body.to = addresses(h, v);
+      body.to = addresses(msg, h, v);
       break;
     default:
       break; // Received, References, X-*: nothing in the 3.x cache depends on them
   }
 }
 
-function addresses(h: Buffer, v: number): Address[] | null {
-  const list = parseAddressList(rawFieldValue(h, v));
+function addresses(msg: Msg, h: Buffer, v: number): Address[] | null {
+  const { quotedPhraseControls, utf8Domains } = msg.opts.rules;
+  const list = parseAddressList(rawFieldValue(h, v), { quotedPhraseControls, utf8Domains });
   return list.length ? list : null;
 }
 
@@ -258,6 +259,8 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
     } else t = parseType(h, p);
   } else t = parseType(h, p);
   if (t) setType(body, t);
+  // 3.12 rejects a non-blank value that does not parse rather than fall back to the default type.
+  else if (msg.opts.rules.badTypeIsOctetStream) setType(body, { type: B('APPLICATION'), subtype: B('OCTET-STREAM'), params: [] });
 }
 
 /** charset_encode_mimeheader for a UTF-8 value: one Q-encoded word. */

@@ -3,17 +3,71 @@
 import { defaultCharsetTables, type CharsetTables } from './charset.js';
 
 /**
- * Cache versions whose item contents we reproduce. 11 (Cyrus 3.6–3.10) is validated against real
- * Cyrus output; 10 (3.2–3.4) applies the two differences found in 3.4.9's source (first charset
- * parameter wins; FROM/TO/CC/BCC names never quoted) and is not validated against a real 3.4.
- * 2.4's version 3 needs Cyrus's search normalisation tables, 3.0's 4–6 ICU canonical converter
- * names, 3.12's 12/13 a port of its changed parser: all refused rather than guessed.
+ * Cache versions whose item contents we reproduce, each from the parser of the releases that
+ * write it (imap/message.c, lib/parseaddr.c, lib/charset.c diffed across release tags):
+ *  10: Cyrus 3.2 and 3.4. Against 3.6: the first charset parameter decides; FROM/TO/CC/BCC names
+ *      are never quoted; a Date: before 1970 is kept as a negative time. 3.2 (index v16) also:
+ *      only BOUNDARY (not BOUNDARY*) names a boundary, a 1-byte part before a boundary underflows
+ *      its size, a CR or LF inside a quoted phrase of an address ends the address list. Which of
+ *      3.2/3.4 applies: ParseOptions.indexVersion (default 3.4).
+ *  11: Cyrus 3.6–3.10 (validated byte for byte against real 3.6.1).
+ *  13: Cyrus 3.12. Against 11: 8-bit bytes stay in address domains; message/global is parsed and
+ *      written like message/rfc822; a message/* part keeps its Content-Transfer-Encoding (SECTION
+ *      encoding, decoded size and content GUID); an unparsable Content-Type becomes
+ *      APPLICATION/OCTET-STREAM instead of the default type.
+ * Refused: 12 (only 3.12 development snapshots wrote it), 4–6 (3.0: SECTION names charsets by
+ * ICU's canonical converter name, which we cannot derive without ICU), 3 and below (2.4/2.5: a
+ * different parser and Cyrus's own charset tables, not reproduced).
  */
-export const SUPPORTED_CACHE_VERSIONS = [10, 11] as const;
+export const SUPPORTED_CACHE_VERSIONS = [10, 11, 13] as const;
+
+/** The parser behaviours that differ between the releases we reproduce (see above). */
+export interface Rules {
+  /** 3.6+: the last known charset parameter wins (3.2/3.4: the first one decides). */
+  lastKnownCharset: boolean;
+  /** 3.6+: search-form address names that are not atext are quoted. */
+  quoteSearchNames: boolean;
+  /** 3.4+: BOUNDARY* (RFC 2231) names a multipart boundary. */
+  boundaryStar: boolean;
+  /** 3.4+: a boundary takes the preceding CR LF only from content of 2+ bytes (3.2: of 1+). */
+  boundaryNeedsTwo: boolean;
+  /** 3.4+: CR/LF in a quoted address phrase become SP, other controls but HT vanish (3.2: fail). */
+  quotedPhraseControls: boolean;
+  /** 3.2/3.4: a Date: before 1970 gives a negative sentdate/gmtime (3.6+: treated as unparsable). */
+  negativeDates: boolean;
+  /** 3.12: bytes >= 0x80 belong to an address domain. */
+  utf8Domains: boolean;
+  /** 3.12: MESSAGE/GLOBAL is handled as MESSAGE/RFC822. */
+  messageGlobal: boolean;
+  /** 3.12: MESSAGE/* parts keep their transfer encoding (3.6–3.10 force none). */
+  messageEncoding: boolean;
+  /** 3.12: a Content-Type that does not parse becomes APPLICATION/OCTET-STREAM. */
+  badTypeIsOctetStream: boolean;
+}
+
+export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
+  const v34 = cacheVersion > 10 || indexVersion === undefined || indexVersion >= 17;
+  const v312 = cacheVersion >= 13;
+  return {
+    lastKnownCharset: cacheVersion >= 11,
+    quoteSearchNames: cacheVersion >= 11,
+    boundaryStar: v34,
+    boundaryNeedsTwo: v34,
+    quotedPhraseControls: v34,
+    negativeDates: cacheVersion < 11,
+    utf8Domains: v312,
+    messageGlobal: v312,
+    messageEncoding: v312,
+    badTypeIsOctetStream: v312,
+  };
+}
 
 export interface ParseOptions {
   /** cache_version to produce (default 11, Cyrus 3.6). */
   cacheVersion?: number;
+  /** cyrus.index minor version of the mailbox. Only matters for cache version 10, written by
+   *  Cyrus 3.2 (index 16) and 3.4 (index 17): 16 selects 3.2's parser, anything else 3.4's. */
+  indexVersion?: number;
   /** imapd.conf maxheaderlines (default 1000; 0 = unlimited). */
   maxHeaderLines?: number;
   /** imapd.conf boundary_limit (default 1000; 0 = unlimited). */
@@ -32,7 +86,7 @@ export interface ParseOptions {
   maxDepth?: number;
 }
 
-export type ResolvedOptions = Required<ParseOptions>;
+export type ResolvedOptions = Required<Omit<ParseOptions, 'indexVersion'>> & { rules: Rules };
 
 export class UnsupportedCacheVersionError extends Error {
   override readonly name = 'UnsupportedCacheVersionError';
@@ -46,6 +100,7 @@ export function resolveOptions(o: ParseOptions = {}): ResolvedOptions {
   if (!(SUPPORTED_CACHE_VERSIONS as readonly number[]).includes(cacheVersion)) throw new UnsupportedCacheVersionError(cacheVersion);
   return {
     cacheVersion,
+    rules: rulesFor(cacheVersion, o.indexVersion),
     maxHeaderLines: o.maxHeaderLines ?? 1000,
     boundaryLimit: o.boundaryLimit ?? 1000,
     rfc2046Strict: o.rfc2046Strict ?? false,

@@ -14,6 +14,7 @@ import {
   DEFAULT_TYPE,
   DIGEST_DEFAULT_TYPE,
   emptyBody,
+  isRfc822,
   isSub,
   isType,
   MessageParseError,
@@ -44,7 +45,7 @@ function parseBody(msg: Msg, body: Body, defaultType: Buffer, boundaries: Buffer
 
   if (isType(body, 'MULTIPART')) {
     if (!sawBoundary) parseMultipart(msg, body, boundaries, depth);
-  } else if (isType(body, 'MESSAGE') && isSub(body, 'RFC822')) {
+  } else if (isRfc822(body, msg.opts)) {
     const sub = emptyBody();
     body.subpart = sub;
     if (sawBoundary) {
@@ -86,7 +87,8 @@ function parseMimeXValue(v: Buffer, opts: ResolvedOptions): Buffer | null {
 function parseMultipart(msg: Msg, body: Body, boundaries: Buffer[], depth: number): void {
   const defaultType = isSub(body, 'DIGEST') ? DIGEST_DEFAULT_TYPE : DEFAULT_TYPE;
   const limit = msg.opts.boundaryLimit;
-  const bp = body.params.find((p) => p.attribute.equals(B('BOUNDARY')) || p.attribute.equals(B('BOUNDARY*')));
+  const star = msg.opts.rules.boundaryStar;
+  const bp = body.params.find((p) => p.attribute.equals(B('BOUNDARY')) || (star && p.attribute.equals(B('BOUNDARY*'))));
   if (!bp) {
     parseContent(msg, body, boundaries);
     return;
@@ -155,6 +157,12 @@ function parseContent(msg: Msg, body: Body, boundaries: Buffer[], hash = true): 
       if (body.contentSize > 1) {
         body.contentSize -= 2;
         body.boundarySize += 2;
+      } else if (body.contentSize === 1 && !msg.opts.rules.boundaryNeedsTwo) {
+        // Cyrus 3.2 takes the CR LF from a 1-byte part too: its 32-bit size wraps, and hashing
+        // 4 GiB of "content" makes that Cyrus crash; we keep 0 and say so.
+        body.contentSize = 0;
+        body.boundarySize += 2;
+        msg.warnings.push(`1-byte part before a boundary at ${line.start}: Cyrus 3.2's size underflows (it crashes)`);
       }
       break;
     }

@@ -6,6 +6,7 @@ import type { Address } from './address.js';
 import { B, isalnum, isspace, lower } from './bytes.js';
 import { decodeMimeHeader } from './mimeheader.js';
 import { partCharset, type Body } from './parse.js';
+import { isRfc822 } from './body.js';
 import type { Param } from './fields.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -160,11 +161,11 @@ const ZERO_TEXT: Body = (() => {
 })();
 
 /** message_write_body: BODY (ext = false) or BODYSTRUCTURE (ext = true). */
-function body(o: Out, b: Body, ext: boolean): void {
+function body(o: Out, b: Body, ext: boolean, opts: ResolvedOptions): void {
   if (b.type.equals(B('MULTIPART'))) {
-    if (!b.subparts.length) return body(o, ZERO_TEXT, ext);
+    if (!b.subparts.length) return body(o, ZERO_TEXT, ext, opts);
     o.s('(');
-    for (const c of b.subparts) body(o, c, ext);
+    for (const c of b.subparts) body(o, c, ext, opts);
     o.s(' ');
     nstring(o, b.subtype);
     if (ext) {
@@ -189,11 +190,11 @@ function body(o: Out, b: Body, ext: boolean): void {
   nstring(o, b.encoding ?? B('7BIT'));
   o.s(` ${b.contentSize >>> 0}`);
   if (b.type.equals(B('TEXT'))) o.s(` ${b.contentLines >>> 0}`);
-  else if (b.type.equals(B('MESSAGE')) && b.subtype.equals(B('RFC822'))) {
+  else if (isRfc822(b, opts)) {
     o.s(' ');
     envelope(o, b.subpart!);
     o.s(' ');
-    body(o, b.subpart!, ext);
+    body(o, b.subpart!, ext, opts);
     o.s(` ${b.contentLines >>> 0}`);
   }
   if (ext) {
@@ -235,7 +236,7 @@ const isZeroMultipart = (b: Body) => b.type.equals(B('MULTIPART')) && !b.subpart
 
 /** message_write_section; `b` is the synthetic MESSAGE/RFC822 wrapper at the top. */
 function section(o: Out, b: Body, opts: ResolvedOptions): void {
-  if (b.type.equals(B('MESSAGE')) && b.subtype.equals(B('RFC822'))) {
+  if (isRfc822(b, opts)) {
     const s = b.subpart!;
     if (s.subparts.length) {
       o.u32(s.subparts.length + 1).u32(s.headerOffset).u32(s.headerSize).u32(s.contentOffset).u32(s.contentSize);
@@ -298,7 +299,7 @@ function searchAddr(o: Out, list: Address[] | null, opts: ResolvedOptions): void
     if (prev) o.s(',');
     if (a.name) {
       const name = dec(a.name);
-      const quote = opts.cacheVersion >= 11 && name.some((c) => !isalnum(c) && !isspace(c) && !ATEXT_SPECIALS.has(c));
+      const quote = opts.rules.quoteSearchNames && name.some((c) => !isalnum(c) && !isspace(c) && !ATEXT_SPECIALS.has(c));
       if (quote) {
         const q: number[] = [0x22];
         for (const c of name) {
@@ -329,8 +330,8 @@ export function cacheItems(root: Body, opts: ResolvedOptions): CacheItems {
   const subject = root.subject ? decodeMimeHeader(root.subject, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets }) : null;
   return {
     ENVELOPE: build((o) => envelope(o, root)),
-    BODYSTRUCTURE: build((o) => body(o, root, true)),
-    BODY: build((o) => body(o, root, false)),
+    BODYSTRUCTURE: build((o) => body(o, root, true, opts)),
+    BODY: build((o) => body(o, root, false, opts)),
     SECTION: build((o) => section(o, top, opts)),
     HEADERS: Buffer.concat(root.cacheHeaders ?? []),
     FROM: build((o) => searchAddr(o, root.from, opts)),
