@@ -259,8 +259,9 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
     } else t = parseType(h, p);
   } else t = parseType(h, p);
   if (t) setType(body, t);
-  // 3.12 rejects a non-blank value that does not parse rather than fall back to the default type.
-  else if (msg.opts.rules.badTypeIsOctetStream) setType(body, { type: B('APPLICATION'), subtype: B('OCTET-STREAM'), params: [] });
+  // 3.12 rejects a non-blank value that does not parse rather than fall back to the default type;
+  // its stand-in is stored in lower case (not upper-cased like parsed types, so BODY shows it so).
+  else if (msg.opts.rules.badTypeIsOctetStream) setType(body, { type: B('application'), subtype: B('octet-stream'), params: [] });
 }
 
 /** charset_encode_mimeheader for a UTF-8 value: one Q-encoded word. */
