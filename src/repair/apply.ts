@@ -4,7 +4,10 @@
 //   1. cyrus.cache: new records appended + fsync (or a whole new file, beside + rename) —
 //      nothing points at them yet;
 //   2. message files renamed to their new UIDs (above last_uid: a crash here leaves files that
-//      the next run appends under those UIDs) or moved into the backup folder;
+//      the next run appends under those UIDs) or moved into the backup folder; cyrus.annotations
+//      rewritten when annotations move with a renumbered file (before the index, as Cyrus
+//      commits annotations before it; a crash after it leaves them under the new UID, where the
+//      next run appends the file);
 //   3. cyrus.header beside + rename (Cyrus re-reads it when its inode changes);
 //   4. cyrus.index beside + fsync + rename + folder fsync: the commit point;
 //   5. the quota root's usage changed by the difference the new header makes (quota.ts), under
@@ -17,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
 import { readFile, stat } from 'node:fs/promises';
+import { lockDbFile, rewriteLockedDb } from '../db/locked.js';
 import { appendSynced, renameSynced, replaceFile } from './atomic.js';
 import { moveIntoBackup, writeBackupFile, writeManifest, type Manifest } from './backup.js';
 import type { LockWait } from './locks.js';
@@ -103,6 +107,17 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied>
       if (createHash('sha1').update(data).digest('hex') !== op.guid) throw new PlanStale(`the replica's copy of uid ${op.uid} is not the message ${op.guid}`);
       await replaceFile(op.to, data, { mode: 0o600 });
       m.fileOps.push({ op: 'from-replica', from: `replica uid ${op.uid}`, to: op.to });
+    } else if (op.op === 'annotations') {
+      // Under cyrus.annotations' own lock (twoskip: fcntl on the file), checkpoint-style; the
+      // backup holds the old file, which --undo puts back.
+      const db = await lockDbFile(op.to, true, ctx.quota?.wait ?? { timeoutMs: 30_000, signal: ctx.signal });
+      try {
+        if (sha1(db.bytes) !== op.baseSha1) throw new PlanStale('cyrus.annotations changed after the plan was made');
+        await rewriteLockedDb(db, 'twoskip', op.records);
+      } finally {
+        await db.release();
+      }
+      continue;
     } else {
       const to = await moveIntoBackup(ctx.backup.dir, op.from, op.name);
       m.fileOps.push({ op: 'to-backup', from: op.from, to });

@@ -29,12 +29,16 @@ export interface QuotaDbLocation {
   path: string;
   fullDirHash: boolean;
   virtDomains: boolean;
+  /** The global annotations.db (mailbox-level annotations count in X-ANNOTATION-STORAGE). */
+  annotationsDb: string;
 }
 
 export function quotaDbLocation(conf: ImapdConf): QuotaDbLocation {
   let path = conf.raw('quota_db_path') ?? `${conf.configDirectory}/quotas.db`;
   if (path.slice(0, 17).toLowerCase() === '{configdirectory}') path = conf.configDirectory + path.slice(17);
-  return { backend: conf.raw('quota_db') ?? 'quotalegacy', path, fullDirHash: conf.fullDirHash, virtDomains: conf.virtDomains !== 'off' };
+  let annotationsDb = conf.raw('annotation_db_path') ?? `${conf.configDirectory}/annotations.db`;
+  if (annotationsDb.slice(0, 17).toLowerCase() === '{configdirectory}') annotationsDb = conf.configDirectory + annotationsDb.slice(17);
+  return { backend: conf.raw('quota_db') ?? 'quotalegacy', path, fullDirHash: conf.fullDirHash, virtDomains: conf.virtDomains !== 'off', annotationsDb };
 }
 
 /** hash_quota: `<dir>/quota/<c>/<root>`, or `<dir>/domain/<d>/<domain>/quota/…` (`…/quota/root` for a domain's own root). */

@@ -13,6 +13,7 @@ import { scanFolder } from '../check/scan-folder.js';
 import { SyncClient, type ReplicaEndpoint, type ReplicaView } from './replica.js';
 import { logMailbox } from './synclog.js';
 import { applyQuota, planQuota, quotaChangeOfUndo } from './quota.js';
+import { recountAnnotUsed } from './quota-annot.js';
 import type { RepairTarget } from './target.js';
 import { existsSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
@@ -58,6 +59,7 @@ async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters
   const hints = await hintsFromBackups(await findBackups(run.backupRoot, t.name, t.uniqueid));
   hints.replica = replica;
   const plan = makePlan(d, facts, parsed, hints, { ...run.options, now });
+  recountAnnotUsed(plan, raw, t.quotaDb?.annotationsDb);
   planQuota(plan, raw, t.quotaDb);
   return { plan, raw, facts };
 }

@@ -2,6 +2,20 @@
 // below it they are renamed to a new UID (a UID is never reused) and the old UID is recorded as
 // expunged; flags and dates come from an earlier backup's record with the same GUID when there
 // is one. Also: files whose content changed re-appended (--guid-mismatch=reappend), odd files.
+//
+// A renumbered file's annotations (cyrus.annotations under its old UID) move with it. Cyrus 3.6's
+// reconstruct re-appends such a file without them ("we don't copy annotations for these") and
+// deletes every annotation whose UID has no record as stale (imap/mailbox.c mailbox_reconstruct,
+// reconstruct_delannots, with "XXX: should we try to keep them if we found a file?"). But a UID is
+// never reused and a message file is named by its UID, so what is stored under UID n was written
+// for the message in file n. — moving it keeps the user's data. Leaving it under the old UID would
+// not keep it either: that UID's record is now an UNLINKED tombstone, and Cyrus's unlink pass
+// (mailbox_index_unlink → mailbox_record_cleanup → annotate_msg_cleanup) deletes it. The header's
+// quota_annot_used and SYNC_CRC_ANNOT follow the annotations as written (quota-annot.ts, target).
+import { createHash } from 'node:crypto';
+import { readDb, type DbRecord } from '../../db/index.js';
+import { encodeTwoskip } from '../../db/twoskip.js';
+import { ANNOTATION_FLAG_DELETED, decodeAnnotation } from '../../format/annotations.js';
 import { InternalFlag, SYSTEM_FLAG_NAMES, type IndexRecord } from '../../format/index/index.js';
 import type { FileFact } from '../state.js';
 import { keywordsToWords } from './flags.js';
@@ -90,6 +104,7 @@ export function unindexedFiles(p: Planner): void {
     const { hint } = addFile(p, f, f.uid);
     p.act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record: the replica has this very message (same GUID) under the same UID, so it is re-added under it${hint ? ` with flags and date from ${hint.source}` : ''}` });
   }
+  const anns = reuse.length ? annotationRecords(p) : undefined;
   for (const f of reuse) {
     const uid = ++p.lastUid;
     p.fileOps.push({ op: 'rename', from: f.path, to: `${raw.files.dir}/${uid}.` });
@@ -104,8 +119,10 @@ export function unindexedFiles(p: Planner): void {
     };
     p.appended.push({ uid: f.uid, r: tomb, bump: false });
     p.tombstones++;
+    moveAnnotations(p, anns, f.uid, uid, record);
     p.act({ kind: 'renumber-file', outcome: 'fixed', uid: f.uid, newUid: uid, file: f.path, modseq, message: `message file with no record at or below last_uid: renamed to ${uid}. and appended (a UID is never reused); uid ${f.uid} recorded as expunged so replicas drop their copy${hint ? `; flags and date from backup ${hint.source}` : ''}` });
   }
+  if (anns?.moved) writeAnnotations(p, anns);
   for (const { uid: oldUid, flagsFrom } of p.reappend) {
     const f = facts.files.get(oldUid)!;
     const uid = ++p.lastUid;
@@ -114,4 +131,57 @@ export function unindexedFiles(p: Planner): void {
     const a = p.actions.find((x) => x.kind === 'guid-mismatch' && x.uid === oldUid);
     if (a) a.newUid = uid;
   }
+}
+
+interface AnnotationDb {
+  records: DbRecord[];
+  moved: number;
+}
+
+/** cyrus.annotations as read (undefined: none, or unreadable — then nothing is moved). */
+function annotationRecords(p: Planner): AnnotationDb | undefined {
+  const buf = p.raw.annotations;
+  if (!buf || buf.length === 0) return undefined;
+  try {
+    return { records: [...readDb(buf, undefined, { expect: 'twoskip' }).records], moved: 0 };
+  } catch (e) {
+    p.act({ kind: 'move-annotations', outcome: 'left', file: p.raw.files.annotations, message: `cyrus.annotations cannot be read (${(e as Error).message}): annotations of renumbered messages not moved` });
+    return undefined;
+  }
+}
+
+const SNOOZED_ENTRY = '/vendor/cmu/cyrus-imapd/snoozed';
+const uidOfKey = (key: Buffer) => key.toString('latin1', 0, Math.max(0, key.indexOf(0)));
+
+function moveAnnotations(p: Planner, db: AnnotationDb | undefined, oldUid: number, newUid: number, record: IndexRecord): void {
+  if (!db) return;
+  const old = String(oldUid);
+  const mine = db.records.filter((r) => uidOfKey(r.key) === old);
+  if (!mine.length) return;
+  const moved = mine.map((r) => ({ key: Buffer.concat([Buffer.from(String(newUid)), r.key.subarray(r.key.indexOf(0))]), value: r.value }));
+  const taken = new Set(moved.map((r) => r.key.toString('latin1')));
+  db.records = [...db.records.filter((r) => uidOfKey(r.key) !== old && !taken.has(r.key.toString('latin1'))), ...moved];
+  db.moved += moved.length;
+  // A shared, non-empty "snoozed" annotation goes with the SNOOZED internal flag (reconstruct
+  // checks the two agree: mailbox_reconstruct_compare_update).
+  for (const r of moved) {
+    try {
+      const a = decodeAnnotation(r);
+      if (a.entry === SNOOZED_ENTRY && a.userid === '' && a.value.length && !(a.flags & ANNOTATION_FLAG_DELETED)) record.internalFlags = (record.internalFlags | InternalFlag.SNOOZED) >>> 0;
+    } catch {
+      // an undecodable entry is moved as it is
+    }
+  }
+  p.act({ kind: 'move-annotations', outcome: 'fixed', uid: oldUid, newUid, file: p.raw.files.annotations, message: `${moved.length} annotation${moved.length > 1 ? 's' : ''} of uid ${oldUid} moved to uid ${newUid} with its message (Cyrus's reconstruct would delete them)` });
+}
+
+/**
+ * The new cyrus.annotations goes into the plan as a file operation (apply rewrites it under its
+ * lock, before the header and index, as Cyrus commits annotations first) and into the state the
+ * rest of the plan reads, so SYNC_CRC_ANNOT is computed over the annotations as written.
+ */
+function writeAnnotations(p: Planner, db: AnnotationDb): void {
+  const base = p.raw.annotations!;
+  p.fileOps.push({ op: 'annotations', to: p.raw.files.annotations, records: db.records, baseSha1: createHash('sha1').update(base).digest('hex') });
+  p.d = { ...p.d, raw: { ...p.d.raw, annotations: encodeTwoskip(db.records) } };
 }

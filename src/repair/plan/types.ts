@@ -1,6 +1,7 @@
 // The shapes a repair plan is made of: options in, actions (what is printed and returned as
 // JSON) and the target (the exact bytes apply.ts writes) out.
 import type { Severity } from '../../findings.js';
+import type { DbRecord } from '../../db/types.js';
 import type { IndexRecord } from '../../format/index/index.js';
 import type { ReplicaRecord, ReplicaView } from '../replica.js';
 
@@ -66,7 +67,9 @@ export type FileOp =
   /** Moved into the backup folder (never deleted). */
   | { op: 'to-backup'; from: string; name: string }
   /** Fetched from the replica (GET FETCH), checked against the GUID, written beside + renamed. */
-  | { op: 'from-replica'; uid: number; guid: string; to: string };
+  | { op: 'from-replica'; uid: number; guid: string; to: string }
+  /** cyrus.annotations rewritten with these records (annotations moved with renumbered files). */
+  | { op: 'annotations'; to: string; records: DbRecord[]; baseSha1: string };
 
 /** The bytes and file operations apply.ts carries out, in this order. */
 export interface Target {
