@@ -10,14 +10,18 @@
 //   parseDateHeader(value, timeZone), withFallbacks(dates, internaldate, timeZone), toIndexTime(t)
 //   decodeMimeHeader(bytes, options?) → UTF-8 (RFC 2047, as charset_parse_mimeheader)
 //   lookupCharset(name, tables?) → Charset | undefined ("known" as Cyrus + ICU decide)
-//   ParseOptions: cacheVersion (10 | 11), maxHeaderLines, boundaryLimit, rfc2046Strict,
-//       rfc2047Utf8, timeZone (IANA, the Cyrus host's), charsets, maxHeaderBytes, maxDepth.
+//   ParseOptions: cacheVersion (10 Cyrus 3.2/3.4 | 11 Cyrus 3.6–3.10 | 13 Cyrus 3.12; others throw
+//       UnsupportedCacheVersionError), indexVersion (cyrus.index minor version: with cache 10,
+//       16 = Cyrus 3.2, else 3.4), rules (override single release behaviours, see Rules),
+//       maxHeaderLines, boundaryLimit, rfc2046Strict, rfc2047Utf8, timeZone (IANA, the Cyrus
+//       host's), charsets, maxHeaderBytes, maxDepth.
+//   rulesFor(cacheVersion, indexVersion?) → Rules: what differs between those releases.
 //   FileSource / BufferSource: streaming byte sources (bounded memory for any file size).
 export { expectedCacheRecord, recordFromParsed, type ExpectedCacheRecord, type ExpectedRecordFields } from './record.js';
 export { parseMessage, partCharset, MessageParseError, type Body, type ParsedMessage } from './parse.js';
 export { parseDateHeader, toIndexTime, withFallbacks, type DateResult } from './datetime.js';
 export { decodeMimeHeader, type MimeHeaderOptions } from './mimeheader.js';
 export { lookupCharset, defaultCharsetTables, CYRUS_ALIASES, type Charset, type CharsetTables } from './charset.js';
-export { resolveOptions, SUPPORTED_CACHE_VERSIONS, UnsupportedCacheVersionError, type ParseOptions } from './options.js';
+export { resolveOptions, rulesFor, SUPPORTED_CACHE_VERSIONS, UnsupportedCacheVersionError, type ParseOptions, type Rules } from './options.js';
 export { BufferSource, FileSource, type ByteSource } from './source.js';
-export { parseAddressList, type Address } from './address.js';
+export { parseAddressList, type Address, type AddressRules } from './address.js';

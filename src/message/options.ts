@@ -68,6 +68,8 @@ export interface ParseOptions {
   /** cyrus.index minor version of the mailbox. Only matters for cache version 10, written by
    *  Cyrus 3.2 (index 16) and 3.4 (index 17): 16 selects 3.2's parser, anything else 3.4's. */
   indexVersion?: number;
+  /** Overrides of single release behaviours (tests, or a patched Cyrus); default from the versions. */
+  rules?: Partial<Rules>;
   /** imapd.conf maxheaderlines (default 1000; 0 = unlimited). */
   maxHeaderLines?: number;
   /** imapd.conf boundary_limit (default 1000; 0 = unlimited). */
@@ -86,7 +88,7 @@ export interface ParseOptions {
   maxDepth?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ParseOptions, 'indexVersion'>> & { rules: Rules };
+export type ResolvedOptions = Required<Omit<ParseOptions, 'indexVersion' | 'rules'>> & { rules: Rules };
 
 export class UnsupportedCacheVersionError extends Error {
   override readonly name = 'UnsupportedCacheVersionError';
@@ -100,7 +102,7 @@ export function resolveOptions(o: ParseOptions = {}): ResolvedOptions {
   if (!(SUPPORTED_CACHE_VERSIONS as readonly number[]).includes(cacheVersion)) throw new UnsupportedCacheVersionError(cacheVersion);
   return {
     cacheVersion,
-    rules: rulesFor(cacheVersion, o.indexVersion),
+    rules: { ...rulesFor(cacheVersion, o.indexVersion), ...o.rules },
     maxHeaderLines: o.maxHeaderLines ?? 1000,
     boundaryLimit: o.boundaryLimit ?? 1000,
     rfc2046Strict: o.rfc2046Strict ?? false,

@@ -1,0 +1,60 @@
+// Oracle for every cache version we reproduce: the same 881 corpus messages reconstructed by real
+// Cyrus 3.2.6 (cache v10, index v16), 3.10.2 (cache v11, index v19) and 3.12.4 (cache v13,
+// index v19), see test/fixtures/README.md. Every record field and cache item must be what that
+// release wrote. Then each release rule (src/message/options.ts) is flipped on the release that
+// decides it: the match must break, so the rule is proven by real output, not only read from
+// the source.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/fixtures.js';
+import { compareMailbox, formatRates, KEYS } from './oracle.js';
+import { readIndexFields } from './index-fields.js';
+import { rulesFor, type Rules } from '../../src/message/options.js';
+
+const RELEASES = [
+  { release: '3.2.6', cacheVersion: 10, indexVersion: 16 },
+  { release: '3.10.2', cacheVersion: 11, indexVersion: 19 },
+  { release: '3.12.4', cacheVersion: 13, indexVersion: 19 },
+] as const;
+type Release = (typeof RELEASES)[number]['release'];
+
+const mailboxOf = (release: Release) => join(fixture(`corpus-indexed-${release}`), 'corpus-indexed', 'mailbox');
+
+describe('message parsing against other real Cyrus releases (oracle)', () => {
+  for (const { release, cacheVersion, indexVersion } of RELEASES) {
+    it(`Cyrus ${release}: 881 messages, cache v${cacheVersion}, every field and item identical`, () => {
+      const dir = mailboxOf(release);
+      const index = readIndexFields(join(dir, 'cyrus.index'));
+      expect(index.minorVersion).toBe(indexVersion);
+      expect(new Set(index.records.map((r) => r.cacheVersion))).toEqual(new Set([cacheVersion]));
+      const res = compareMailbox(dir, { timeZone: 'UTC', indexVersion: index.minorVersion });
+      console.log(formatRates(`corpus-indexed-${release}`, res));
+      expect(res.total).toBe(881);
+      for (const k of KEYS) expect(res.diffs[k], k).toEqual([]);
+    }, 300_000);
+  }
+
+  // The release whose output decides each rule (flipping it there must break the match).
+  // boundaryNeedsTwo and quotedPhraseControls (3.2 only) are not exercised by the corpus: see
+  // release-rules.test.ts.
+  const DECIDED_BY: Array<[keyof Rules, Release]> = [
+    ['lastKnownCharset', '3.2.6'],
+    ['quoteSearchNames', '3.2.6'],
+    ['boundaryStar', '3.2.6'],
+    ['negativeDates', '3.2.6'],
+    ['negativeDates', '3.10.2'],
+    ['utf8Domains', '3.12.4'],
+    ['messageGlobal', '3.12.4'],
+    ['messageEncoding', '3.12.4'],
+    ['badTypeIsOctetStream', '3.12.4'],
+  ];
+  for (const [rule, release] of DECIDED_BY) {
+    it(`rule ${rule}: flipping it breaks the match with Cyrus ${release}`, () => {
+      const { cacheVersion, indexVersion } = RELEASES.find((r) => r.release === release)!;
+      const own = rulesFor(cacheVersion, indexVersion)[rule];
+      const res = compareMailbox(mailboxOf(release), { timeZone: 'UTC', indexVersion, rules: { [rule]: !own } });
+      console.log(`${release} with ${rule}=${!own}: ${res.diffs.ALL!.length} of ${res.total} messages differ`);
+      expect(res.diffs.ALL!.length).toBeGreaterThan(0);
+    }, 300_000);
+  }
+});
