@@ -4,9 +4,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CyrusInstance, ToolResult } from '../harness/instance.js';
+import { cyrusIds, type CyrusInstance, type ToolResult } from '../harness/instance.js';
+import { decodeHeader, encodeHeader, headerFileCrc } from '../../src/format/header.js';
+import { decodeIndex, encodeIndex } from '../../src/format/index/index.js';
 import { generateMessage, Rng } from '../harness/mime.js';
 import { imapView, mbpath, type MailboxView } from '../harness/tools.js';
 
@@ -129,4 +131,45 @@ export async function waitForWriteLock(path: string, pid?: number, timeoutMs = 1
     if (Date.now() > deadline) throw new Error(`no write lock on ${path} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export interface Planted {
+  mailbox: string;
+  dir: string;
+  /** Puts the fixture's files back (a fresh, undamaged copy), as planted the first time. */
+  replant: () => void;
+}
+
+/**
+ * Puts a mailbox folder Cyrus wrote (a fixture's mailbox/) into a live instance under its own
+ * name: the mailbox is created over IMAP, then its files replaced by the fixture's, with
+ * cyrus.header taking the new mailboxes.db entry's uniqueid and ACL and cyrus.index its
+ * UIDVALIDITY (header_file_crc and the CRCs follow). Records, cache, annotations and message
+ * files stay exactly as Cyrus wrote them.
+ */
+export async function plantFixture(inst: CyrusInstance, fixtureMailbox: string): Promise<Planted> {
+  const fxHeader = decodeHeader(readFileSync(join(fixtureMailbox, 'cyrus.header')));
+  const mailbox = fxHeader.name!;
+  const owner = /^user\.([^.]+)/.exec(mailbox)?.[1];
+  if (owner) inst.addLogin(owner);
+  await inst.withImap(undefined, (c) => c.create(mailbox));
+  const dir = await mbpath(inst, mailbox);
+  const made = decodeHeader(readFileSync(join(dir, 'cyrus.header')));
+  const uidvalidity = decodeIndex(readFileSync(join(dir, 'cyrus.index'))).header.uidvalidity;
+  const { uid, gid } = cyrusIds();
+  const replant = () => {
+    for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    for (const f of readdirSync(fixtureMailbox)) {
+      copyFileSync(join(fixtureMailbox, f), join(dir, f));
+      chownSync(join(dir, f), uid, gid);
+    }
+    const header = encodeHeader({ ...fxHeader, uniqueid: made.uniqueid, acl: made.acl });
+    writeFileSync(join(dir, 'cyrus.header'), header);
+    const idx = decodeIndex(readFileSync(join(dir, 'cyrus.index')));
+    idx.header.uidvalidity = uidvalidity;
+    idx.header.headerFileCrc = headerFileCrc(header);
+    writeFileSync(join(dir, 'cyrus.index'), encodeIndex(idx, { recomputeCrc: true }));
+  };
+  replant();
+  return { mailbox, dir, replant };
 }

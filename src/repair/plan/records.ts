@@ -8,6 +8,10 @@ import { INTERNAL_MASK, midnight, SYSTEM_MASK, type Planner, type Work } from '.
 import { replicaCopy } from './types.js';
 
 export function collectRecords(p: Planner): void {
+  let prevUid = 0;
+  const outOfOrder: number[] = [];
+  const repeats: Array<{ recno: number; r: IndexRecord }> = [];
+  const recnoOf = new Map<number, number>();
   for (const { recno, r: read, corrected } of p.index.records) {
     let r = read;
     if (!r.crcOk && corrected) {
@@ -24,18 +28,53 @@ export function collectRecords(p: Planner): void {
       continue;
     }
     if (r.uid === 0 || p.work.has(r.uid)) {
-      p.removed.push({ uid: r.uid, why: 'duplicate uid', record: r });
-      p.act({ kind: 'drop-record', outcome: 'fixed', uid: r.uid, message: `record ${recno} repeats uid ${r.uid}: the first record of that uid is kept, this one is saved in the backup` });
+      repeats.push({ recno, r });
       continue;
     }
+    // A record below an earlier one is kept (UIDs and modseqs untouched) and the index written
+    // in UID order: Cyrus would wipe it and re-append its file under a new UID, flags lost.
+    if (r.uid < prevUid) outOfOrder.push(r.uid);
+    prevUid = Math.max(prevUid, r.uid);
     p.work.set(r.uid, { uid: r.uid, r: { ...r }, orig: r, bump: false });
+    recnoOf.set(r.uid, recno);
   }
-  const maxModseq = [...p.work.values()].reduce((m, w) => ((w.r.modseq ?? 0n) > m ? w.r.modseq! : m), 0n);
+  if (outOfOrder.length) {
+    p.act({ kind: 'reorder-records', outcome: 'fixed', from: outOfOrder.join(','), message: `record${outOfOrder.length > 1 ? 's' : ''} of uid ${outOfOrder.join(', ')} out of UID order: the index is written sorted by UID; every record keeps its UID, flags and modseq` });
+  }
+  resolveRepeats(p, repeats, recnoOf);
+  // highestmodseq is at least every record's modseq and the header's deletedmodseq (a modseq
+  // once handed out); when it was found low, at least what the replica reports too.
+  const maxModseq = [...p.work.values(), ...p.damaged.map((x) => ({ r: x.r }))]
+    .filter((w) => w.r.crcOk)
+    .reduce((m, w) => ((w.r.modseq ?? 0n) > m ? w.r.modseq! : m), p.h.deletedmodseq ?? 0n);
   if (maxModseq > p.hm) {
-    p.act({ kind: 'raise-highestmodseq', outcome: 'fixed', from: String(p.hm), to: String(maxModseq), message: `highestmodseq ${p.hm} is below a record's modseq ${maxModseq}: raised` });
-    p.hm = maxModseq;
+    const replica = p.hints.replica?.highestmodseq ?? 0n;
+    const to = replica > maxModseq ? replica : maxModseq;
+    p.act({ kind: 'raise-highestmodseq', outcome: 'fixed', from: String(p.hm), to: String(to), message: `highestmodseq ${p.hm} is below a modseq already handed out (${maxModseq}): raised to ${to}${to === replica && replica > maxModseq ? " (the replica's)" : ''}; no record changes` });
+    p.hm = to;
   }
   for (const uid of p.work.keys()) p.claimed.add(uid);
+}
+
+/**
+ * Records that repeat a UID (or carry uid 0): of the records of one UID, the one whose GUID is
+ * that file's content stays; a record whose GUID names another message file nothing else
+ * claims is recovered under that file's UID (its uid field was damaged), the rest are dropped
+ * into the backup. Cyrus wipes every later record and re-appends its file under a new UID.
+ */
+function resolveRepeats(p: Planner, repeats: Array<{ recno: number; r: IndexRecord }>, recnoOf: Map<number, number>): void {
+  const files = p.facts.files;
+  for (const { recno, r } of repeats) {
+    const kept = p.work.get(r.uid);
+    if (kept && files.get(r.uid)?.sha1 === r.guid && files.get(r.uid)?.sha1 !== kept.r.guid) {
+      // The later record is the one its file proves: it stays, the earlier one is re-examined.
+      p.work.set(r.uid, { uid: r.uid, r: { ...r }, orig: r, bump: false });
+      p.damaged.push({ recno: recnoOf.get(r.uid)!, r: kept.r });
+      recnoOf.set(r.uid, recno);
+      continue;
+    }
+    p.damaged.push({ recno, r });
+  }
 }
 
 /** Records whose CRC fails (and no single byte explains): the file decides the UID. */
@@ -57,6 +96,18 @@ export function recoverDamaged(p: Planner): void {
         uid = r.uid;
         how = `file ${r.uid}. has no other record (GUID taken from the file)`;
       }
+    }
+    if (r.crcOk) {
+      // A record that repeats a UID: intact but for its uid field.
+      if (uid === undefined) {
+        p.removed.push({ uid: r.uid, why: 'duplicate uid', record: r });
+        p.act({ kind: 'drop-record', outcome: 'fixed', uid: r.uid, message: `record ${recno} repeats uid ${r.uid} and its GUID names no other message file: the record of that uid whose file matches is kept, this one is saved in the backup` });
+        continue;
+      }
+      p.claimed.add(uid);
+      p.work.set(uid, { uid, r: { ...r, uid }, orig: r, bump: true });
+      p.act({ kind: 'recover-record', outcome: 'fixed', uid, message: `record ${recno} repeats uid ${r.uid}, but ${how} (no other record has it): kept as uid ${uid} with its flags and dates, a new modseq` });
+      continue;
     }
     const parsed = uid !== undefined ? p.parsed.get(uid) : undefined;
     if (uid === undefined || !parsed) {
@@ -89,6 +140,8 @@ export function recoverDamaged(p: Planner): void {
     p.work.set(uid, { uid, r: rec, orig: r, bump: true, cache: parsed });
   }
 }
+
+const ZERO_GUID = '0'.repeat(40);
 
 const expunge = (w: Work, also = 0) => {
   w.r.internalFlags = (w.r.internalFlags | also | InternalFlag.UNLINKED) >>> 0;
@@ -127,7 +180,14 @@ export function checkRecordFiles(p: Planner): void {
       }
       continue;
     }
-    const mismatch = (r.guid && r.guid !== '0'.repeat(40) && r.guid !== f.sha1) || Number(r.size) !== f.size;
+    if ((!r.guid || r.guid === ZERO_GUID) && Number(r.size) === f.size) {
+      // Cyrus's GUID is the SHA-1 of the message file; the replica holds the real one (a zero
+      // GUID would meet it as a different message under the same UID).
+      r.guid = f.sha1;
+      w.bump = true;
+      p.act({ kind: 'set-guid', outcome: 'fixed', uid: w.uid, file: f.path, to: f.sha1, message: `record has no GUID: set to the SHA-1 of its file (${f.sha1}; the size matches the record), with a new modseq` });
+    }
+    const mismatch = (r.guid && r.guid !== ZERO_GUID && r.guid !== f.sha1) || Number(r.size) !== f.size;
     if (mismatch && !w.cache) {
       const what = Number(r.size) !== f.size ? `size ${f.size}, record says ${r.size}` : `SHA-1 ${f.sha1}, record says ${r.guid}`;
       if (!live) {

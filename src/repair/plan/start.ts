@@ -3,6 +3,8 @@
 // Returns false when there is nothing safe to start from (the plan then only reports).
 import { decodeHeader } from '../../format/header.js';
 import { blankHeader, salvageIndex, type SalvagedIndex } from '../salvage.js';
+import { verifyCacheRecord } from '../../check/verify-mailbox.js';
+import { isUnlinked } from '../../format/index/index.js';
 import { summary, type Planner } from './planner.js';
 
 export function start(p: Planner): boolean {
@@ -28,6 +30,14 @@ export function start(p: Planner): boolean {
   }
   p.mh = { ...mh, userFlags: [...mh.userFlags] };
   p.names = p.mh.userFlags;
+  const want = raw.mboxlist?.uniqueid;
+  if (want && p.mh.uniqueid !== want) {
+    // Cyrus 3.6 takes a mailbox's uniqueid from mailboxes.db whenever it has one
+    // (mailbox_uniqueid): that is what sync_client sent the replica and what names the folder.
+    // The header is brought in line; the replica's idea of the mailbox does not change.
+    p.act({ kind: 'fix-uniqueid', outcome: 'fixed', field: 'uniqueid', from: p.mh.uniqueid ?? '(none)', to: want, file: raw.files.header, message: `cyrus.header names uniqueid ${p.mh.uniqueid ?? '(none)'}, mailboxes.db ${want}: cyrus.header rewritten with mailboxes.db's (the uniqueid Cyrus and its replicas use)` });
+    p.mh.uniqueid = want;
+  }
 
   if (!d.index) rebuildIndex(p);
   const idx = p.d.index!;
@@ -43,6 +53,7 @@ export function start(p: Planner): boolean {
   for (const r of idx.headerRepairs) {
     p.act({ kind: 'salvage-header', outcome: 'fixed', field: r.field, from: r.from, to: r.to, message: `index header ${r.field}: ${r.from} → ${r.to} (${r.why})` });
   }
+  cacheGeneration(p);
   if (idx.truncated) {
     p.act({ kind: 'salvage-header', outcome: 'fixed', field: 'num_records', from: String(old.numRecords), to: String(idx.records.length), message: `cyrus.index ends after ${idx.records.length} of ${old.numRecords} records: the rest are rebuilt from their files` });
   }
@@ -87,4 +98,20 @@ function rebuildIndex(p: Planner): void {
       p.act({ kind: 'rebuild-index', outcome: 'lost', file: raw.files.index, message: `${why} and no backup has it: rebuilt from the message files, each under its own UID, ${uv}; flags are lost` });
     }
   }
+}
+
+/**
+ * cyrus.cache's generation word differs from the index's, yet every cache record the index
+ * points at is intact (offset frames, CRC holds): only the word is wrong. The cache is then
+ * used as it is and target.ts rewrites the word; no record changes. Otherwise the whole file
+ * is rebuilt from the message files (checkRecordFiles).
+ */
+function cacheGeneration(p: Planner): void {
+  const { d, raw } = p;
+  const gen = d.cacheGeneration;
+  if (gen === undefined || !raw.cache || !d.index || gen === p.h.generationNo) return;
+  const used = d.index.records.filter(({ r }) => r.crcOk && r.uid > 0 && !isUnlinked(r) && r.cacheOffset !== 0);
+  if (used.some(({ r }) => verifyCacheRecord(raw.cache!, r, '') !== undefined)) return;
+  p.d = { ...d, cacheGeneration: p.h.generationNo };
+  p.act({ kind: 'new-cache-file', outcome: 'fixed', field: 'generation', from: String(gen), to: String(p.h.generationNo), file: raw.files.cache, message: `cyrus.cache generation ${gen} ≠ the index's ${p.h.generationNo}, but all ${used.length} cache records verify: only the generation word is rewritten (records unchanged)` });
 }

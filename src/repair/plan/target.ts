@@ -55,7 +55,12 @@ function cacheBytes(p: Planner, all: Work[], target: Target): void {
       parts.push(w.cache.cacheRecord);
       off += w.cache.cacheRecord.length;
     }
-    if (parts.length) {
+    if (raw.cache!.readUInt32BE(0) !== p.h.generationNo >>> 0) {
+      // Only the generation word was wrong (start.ts): the same records under the right word.
+      const fixed = Buffer.from(raw.cache!);
+      fixed.writeUInt32BE(p.h.generationNo >>> 0, 0);
+      target.cacheNew = Buffer.concat([fixed, ...parts]);
+    } else if (parts.length) {
       target.cacheAppend = Buffer.concat(parts);
       target.cacheBase = raw.cache!.length;
     }
@@ -104,7 +109,7 @@ export function buildTarget(p: Planner): Plan {
   cacheBytes(p, all, target);
 
   while (names.length && names[names.length - 1] === '') names.pop();
-  const headerChanged = !p.d.mh || JSON.stringify(names) !== JSON.stringify(p.d.mh.userFlags);
+  const headerChanged = !p.d.mh || JSON.stringify(names) !== JSON.stringify(p.d.mh.userFlags) || p.mh.uniqueid !== p.d.mh.uniqueid;
   const headerBytes = headerChanged ? encodeHeader(p.mh) : raw.header!;
   if (headerChanged) target.header = headerBytes;
 
