@@ -8,7 +8,7 @@ import { replaceFile, renameSynced } from './atomic.js';
 import { createBackup, findBackups, hintsFromBackups, readManifest, writeManifest, type BackupInput } from './backup.js';
 import { LockAborted, LockTimeout, MailboxLocks, type LockWait } from './locks.js';
 import { decodeState, makePlan, needsParse, type Plan, type RepairOptions } from './plan.js';
-import { parseFiles, readFolder, readRaw, type FolderFacts, type RawMailbox } from './state.js';
+import { FilePool, parseFilesPooled, readFolder, readRaw, type FolderFacts, type RawMailbox } from './state.js';
 import { scanFolder } from '../check/scan-folder.js';
 import { SyncClient, type ReplicaEndpoint, type ReplicaView } from './replica.js';
 import { logMailbox } from './synclog.js';
@@ -53,9 +53,16 @@ async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters
   const now = Math.floor(Date.now() / 1000);
   const raw = await readRaw(t.name, t.files, lockedIndex);
   raw.mboxlist = { uidvalidity: t.uidvalidity, uniqueid: t.uniqueid ?? null };
-  const facts = await readFolder(t.files.dir);
   const d = decodeState(raw, now);
-  const parsed = parseFiles(facts, needsParse(d, facts));
+  const pool = new FilePool();
+  let facts: FolderFacts;
+  let parsed: Awaited<ReturnType<typeof parseFilesPooled>>;
+  try {
+    facts = await readFolder(t.files.dir, pool);
+    parsed = await parseFilesPooled(facts, needsParse(d, facts), pool);
+  } finally {
+    await pool.close();
+  }
   const hints = await hintsFromBackups(await findBackups(run.backupRoot, t.name, t.uniqueid));
   hints.replica = replica;
   const plan = makePlan(d, facts, parsed, hints, { ...run.options, now });

@@ -1,12 +1,24 @@
 // Reading what a repair decides from: the metadata files (cyrus.index through the locked
 // descriptor only), the folder listing, and facts about each message file (size, mtime, SHA-1;
 // a full parse where plan.ts asks for one). I/O only; the decisions are in plan.ts.
+//
+// A big folder's files are hashed and parsed on all cores (FilePool: piscina threads running
+// workers/repair-files.js over batches of UIDs); a small one in this thread, where starting the
+// threads would cost more than it saves. Workers only read message files: cyrus.index and every
+// lock stay in this thread.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { scanFolder } from '../check/scan-folder.js';
+import { decodeCacheRecord } from '../format/cache.js';
 import { expectedCacheRecord, type ExpectedCacheRecord } from '../message/record.js';
 import type { ParseOptions } from '../message/options.js';
+import type { RepairFilesResult, RepairFilesTask, RepairParsed } from '../../workers/repair-files.js';
 
 export interface MailboxFiles {
   index: string;
@@ -82,11 +94,69 @@ export async function readRaw(name: string, files: MailboxFiles, lockedIndex: Fi
   return raw;
 }
 
+/** Folders with fewer message files than this are read in this thread. */
+export const POOL_MIN_FILES = 200;
+/** Files per task: big enough that the per-task overhead is small, small enough to spread. */
+const HASH_BATCH = 64;
+const PARSE_BATCH = 16;
+
+function workerFile(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/repair/state.js → dist/workers/; under vitest (src/repair/*.ts) the compiled copy.
+  return [resolve(here, '../../workers/repair-files.js'), resolve(here, '../../dist/workers/repair-files.js')].find((c) => existsSync(c));
+}
+
+/** Threads for one repair's file reading, started on first use; close() when done. */
+export class FilePool {
+  private piscina?: Piscina<RepairFilesTask, RepairFilesResult>;
+  constructor(readonly threads = availableParallelism(), readonly minFiles = POOL_MIN_FILES) {}
+
+  /** The pool for `n` files, or undefined: too few files, one core, or no compiled worker. */
+  for(n: number): Piscina<RepairFilesTask, RepairFilesResult> | undefined {
+    if (n < this.minFiles || this.threads < 2) return undefined;
+    if (!this.piscina) {
+      const filename = workerFile();
+      if (!filename) return undefined;
+      this.piscina = new Piscina({ filename, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 10_000, recordTiming: false });
+    }
+    return this.piscina;
+  }
+
+  async close(): Promise<void> {
+    const p = this.piscina;
+    this.piscina = undefined;
+    await p?.destroy();
+  }
+}
+
+function batches(uids: number[], size: number): Uint32Array[] {
+  const out: Uint32Array[] = [];
+  for (let i = 0; i < uids.length; i += size) out.push(Uint32Array.from(uids.slice(i, i + size)));
+  return out;
+}
+
 /** Lists the folder and stats + hashes every message file (files are immutable in Cyrus). */
-export async function readFolder(dir: string): Promise<FolderFacts> {
+export async function readFolder(dir: string, pool?: FilePool): Promise<FolderFacts> {
   const scan = await scanFolder(dir);
   const files = new Map<number, FileFact>();
   const unreadable = new Map<number, string>();
+  const threads = pool?.for(scan.uids.length);
+  if (threads) {
+    const parts = batches([...scan.uids], HASH_BATCH);
+    const results = await Promise.all(parts.map((uids) => threads.run({ dir, uids, hash: true })));
+    results.forEach((res, b) => {
+      const uids = parts[b]!;
+      const failed = new Map(res.errors ?? []);
+      for (let i = 0; i < uids.length; i++) {
+        const uid = uids[i]!;
+        const code = failed.get(i);
+        if (code === undefined) {
+          files.set(uid, { uid, path: `${dir}/${uid}.`, size: res.sizes[i]!, mtime: res.mtimes[i]!, sha1: res.sha1.slice(i * 40, i * 40 + 40) });
+        } else if (code !== 'ENOENT') unreadable.set(uid, code);
+      }
+    });
+    return { files, odd: scan.odd, unreadable };
+  }
   for (const uid of scan.uids) {
     const path = `${dir}/${uid}.`;
     try {
@@ -112,5 +182,29 @@ export function parseFiles(facts: FolderFacts, uids: Iterable<number>, opts: Par
       // unparseable: the plan reports it as left
     }
   }
+  return out;
+}
+
+/** A worker's parse as the planner uses it (the cache items decoded from the record's bytes). */
+function fromWorker(p: RepairParsed): ExpectedCacheRecord {
+  const cacheRecord = Buffer.from(p.cacheRecord.buffer, p.cacheRecord.byteOffset, p.cacheRecord.byteLength);
+  const framed = Buffer.concat([Buffer.alloc(4), cacheRecord]);
+  return { record: p.record, cacheRecord, items: decodeCacheRecord(framed, 4).items, warnings: p.warnings };
+}
+
+/** parseFiles on the pool's threads when there are enough files (same answers). */
+export async function parseFilesPooled(facts: FolderFacts, uids: Iterable<number>, pool: FilePool | undefined, opts: Omit<ParseOptions, 'charsets'> = {}): Promise<Map<number, ExpectedCacheRecord>> {
+  const want = [...uids].filter((uid) => (facts.files.get(uid)?.size ?? 0) > 0).sort((a, b) => a - b);
+  const threads = pool?.for(want.length);
+  if (!threads) return parseFiles(facts, want, opts);
+  const out = new Map<number, ExpectedCacheRecord>();
+  const dir = dirname(facts.files.get(want[0]!)!.path);
+  const parts = batches(want, PARSE_BATCH);
+  const results = await Promise.all(parts.map((uids) => threads.run({ dir, uids, hash: false, parse: new Uint8Array(uids.length).fill(1), options: opts })));
+  results.forEach((res, b) => {
+    res.parsed?.forEach((p, i) => {
+      if (p && !('error' in p)) out.set(parts[b]![i]!, fromWorker(p));
+    });
+  });
   return out;
 }
