@@ -1,24 +1,50 @@
 // Piscina worker: hashes a batch of message files. The worker opens and reads each file itself
 // into one reused buffer (streaming big files through it), so file contents never cross threads
 // and memory per worker stays at one buffer whatever the file sizes. Read-only: O_RDONLY, no
-// locks, nothing written; an unreadable file is an answer ({error}), never a thrown task.
+// locks, nothing written; an unreadable file is an answer (an error code), never a thrown task.
+//
+// Per batch, little crosses the thread boundary either way: the task names one or two folders
+// and a typed array of uids and record sizes; the answer is a typed array of sizes and one string
+// of concatenated hex digests (structured cloning of per-file objects and strings was a
+// measurable share of check's CPU). The message parser (--deep) is loaded only when a task asks.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash, hash as oneShot } from 'node:crypto';
-import { crc32 } from 'node:zlib';
-import { CACHE_ITEMS } from '../src/format/cache.js';
-import { expectedCacheRecord } from '../src/message/record.js';
-import { MessageParseError } from '../src/message/parse.js';
-import { UnsupportedCacheVersionError } from '../src/message/options.js';
+import { workerData } from 'node:worker_threads';
+import type { ParseOptions } from '../src/message/options.js';
 
-// sentdate depends on the zone of the Cyrus that parsed the message; check runs on that server,
-// so its own zone (TZ) is the one to reproduce.
-const LOCAL_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** Parse settings that can cross a thread boundary (imapd.conf's, and the server's time zone). */
+export type WorkerParseSettings = Pick<ParseOptions, 'maxHeaderLines' | 'boundaryLimit' | 'rfc2046Strict' | 'rfc2047Utf8' | 'timeZone'>;
 
-/** One batch: the files to hash, in order. */
+/** What the pool hands every worker at start (piscina workerData). */
+export interface HashWorkerData {
+  /** check --deep: how to parse (imapd.conf settings and time zone); absent = Cyrus's defaults
+   *  in this machine's time zone. */
+  parse?: WorkerParseSettings;
+}
+
+/** One batch of message files: file i is `<dirs[dirOf[i] ?? 0]>/<uids[i]>.` */
 export interface HashTask {
-  paths: string[];
-  /** check --deep: per path, the cache_version to reproduce by parsing the file (0 = no parse). */
-  parse?: number[];
+  /** The mailbox's spool folder and, for ARCHIVED records, its archive folder. */
+  dirs: string[];
+  uids: Uint32Array;
+  /** Per file, an index into `dirs`; absent when every file is in dirs[0]. */
+  dirOf?: Uint8Array;
+  /** Per file, the size its index record states: the read stops one byte past it. */
+  sizes: Float64Array;
+  /** check --deep: per file, the cache_version to reproduce by parsing it (0 = no parse). */
+  parse?: Uint8Array;
+}
+
+/** The answer for one batch, in task order. */
+export interface HashBatchResult {
+  /** Bytes in each file (0 for one that could not be read). */
+  sizes: Float64Array;
+  /** 40 hex characters per file, concatenated; 40 spaces for a file that could not be read. */
+  sha1: string;
+  /** Files that could not be read: [index, errno code or NOT_A_FILE]. */
+  errors?: Array<[number, string]>;
+  /** With `parse`: per file, the digest of a fresh parse or why there is none. */
+  parsed?: Array<ParseDigest | { error: string } | undefined>;
 }
 
 /** A fresh parse, reduced to what the main thread compares (never the items themselves). */
@@ -39,61 +65,98 @@ export interface HashResult {
   /** errno code (ENOENT, EACCES, EIO…) when the file could not be read to the end; NOT_A_FILE
    *  for a folder, FIFO or device in a message file's place. */
   error?: string;
-  /** With `parse`: the digest of a fresh parse, or why there is none (MessageParseError code,
-   *  UNSUPPORTED_CACHE_VERSION, errno). */
+  /** With a cache version: the digest of a fresh parse, or why there is none (MessageParseError
+   *  code, UNSUPPORTED_CACHE_VERSION, errno). */
   parsed?: ParseDigest | { error: string };
 }
 
 const CHUNK = 1 << 20;
+const NO_DIGEST = ' '.repeat(40);
 let buffer: Buffer | undefined;
 
-export function hashFile(path: string, cacheVersion = 0): HashResult {
+/**
+ * Hashes one file. `expectedSize` (the record's) lets the usual case skip fstat(): read up to
+ * one byte past it and see end of file; a file of another size, or anything odd, is then looked
+ * at with fstat() and hashed as it is. Without it, fstat() decides how much to read.
+ */
+export function hashFile(path: string, cacheVersion = 0, expectedSize = -1): HashResult {
   buffer ??= Buffer.allocUnsafe(CHUNK);
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO or device named like a message must not hang the scan in open().
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    return { size: 0, sha1: '', error: errnoOf(e) };
+    return { size: 0, sha1: NO_DIGEST, error: errnoOf(e) };
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { size: 0, sha1: '', error: 'NOT_A_FILE' };
-    // Most messages fit one buffer: hash them in one call, without a Hash object per file.
-    if (st.size <= CHUNK) {
-      const n = readFull(fd, buffer, st.size);
-      const res: HashResult = { size: n, sha1: oneShot('sha1', buffer.subarray(0, n), 'hex') };
-      // Parsed from the bytes just read (the digest is taken before the buffer is reused).
-      if (cacheVersion) res.parsed = parseDigest(buffer.subarray(0, n), cacheVersion);
-      return res;
+    const res = (expectedSize > 0 ? readExpected(fd, expectedSize) : undefined) ?? readByStat(fd);
+    if (cacheVersion && !res.error) {
+      // Parsed from the bytes just read when they are still in the buffer; a big file is parsed
+      // streaming from disk (one read window), not held whole.
+      res.parsed = parseDigest(res.size < CHUNK ? buffer.subarray(0, res.size) : path, cacheVersion);
     }
-    const hash = createHash('sha1');
-    let size = 0;
-    // Message files are immutable: read what stat says is there, then stop — without the extra
-    // read() that would only report end of file (one syscall per message saved). A file that
-    // shrank meanwhile ends the loop early and shows as a size mismatch.
-    while (size < st.size) {
-      const n = readSync(fd, buffer, 0, Math.min(CHUNK, st.size - size), null);
-      if (n === 0) break;
-      hash.update(buffer.subarray(0, n));
-      size += n;
-    }
-    const res: HashResult = { size, sha1: hash.digest('hex') };
-    // A big file is parsed streaming from disk (one read window), not held whole.
-    if (cacheVersion) res.parsed = parseDigest(path, cacheVersion);
     return res;
   } catch (e) {
-    return { size: 0, sha1: '', error: errnoOf(e) };
+    return { size: 0, sha1: NO_DIGEST, error: errnoOf(e) };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Reads up to `want` bytes from the start of fd (fewer if the file shrank). */
-function readFull(fd: number, buf: Buffer, want: number): number {
+/**
+ * The fast path for a regular file of the expected size: read it, and the next read must say end
+ * of file (as a plain read-to-EOF does; message files are immutable). Undefined when anything
+ * differs (shorter, longer, a read error such as EISDIR): the caller re-reads by fstat().
+ */
+function readExpected(fd: number, expected: number): HashResult | undefined {
+  const buf = buffer!;
+  try {
+    if (expected < CHUNK) {
+      const n = readFull(fd, buf, 0, expected + 1);
+      if (n !== expected) return undefined;
+      return { size: n, sha1: oneShot('sha1', buf.subarray(0, n), 'hex') };
+    }
+    const hash = createHash('sha1');
+    let size = 0;
+    while (size < expected) {
+      const n = readSync(fd, buf, 0, Math.min(CHUNK, expected - size), size);
+      if (n === 0) return undefined;
+      hash.update(buf.subarray(0, n));
+      size += n;
+    }
+    if (readSync(fd, buf, 0, 1, size) !== 0) return undefined;
+    return { size, sha1: hash.digest('hex') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads what fstat says the file holds, from offset 0 (the slow path, and the one without an
+ *  expected size). A file that shrank meanwhile ends early and shows as a size mismatch. */
+function readByStat(fd: number): HashResult {
+  const buf = buffer!;
+  const st = fstatSync(fd);
+  if (!st.isFile()) return { size: 0, sha1: NO_DIGEST, error: 'NOT_A_FILE' };
+  if (st.size <= CHUNK) {
+    const n = readFull(fd, buf, 0, st.size);
+    return { size: n, sha1: oneShot('sha1', buf.subarray(0, n), 'hex') };
+  }
+  const hash = createHash('sha1');
+  let size = 0;
+  while (size < st.size) {
+    const n = readSync(fd, buf, 0, Math.min(CHUNK, st.size - size), size);
+    if (n === 0) break;
+    hash.update(buf.subarray(0, n));
+    size += n;
+  }
+  return { size, sha1: hash.digest('hex') };
+}
+
+/** Reads up to `want` bytes from file offset `from` into the start of buf (fewer at end of file). */
+function readFull(fd: number, buf: Buffer, from: number, want: number): number {
   let got = 0;
   while (got < want) {
-    const n = readSync(fd, buf, got, want - got, null);
+    const n = readSync(fd, buf, got, want - got, from + got);
     if (n === 0) break;
     got += n;
   }
@@ -105,24 +168,72 @@ function errnoOf(e: unknown): string {
   return typeof code === 'string' ? code : String((e as Error)?.message ?? e);
 }
 
-/** Parses a message as Cyrus 3.x would index it and keeps only CRCs and the derived fields. */
-export function parseDigest(input: string | Buffer, cacheVersion: number): ParseDigest | { error: string } {
-  try {
-    const r = expectedCacheRecord(input, { cacheVersion, timeZone: LOCAL_TIME_ZONE });
-    return {
-      crc: r.record.cacheCrc,
-      items: CACHE_ITEMS.map((n) => crc32(r.items[n]) >>> 0),
-      headerSize: r.record.headerSize,
-      sentdate: r.record.sentdate,
-      gmtime: r.record.gmtime,
-    };
-  } catch (e) {
-    if (e instanceof MessageParseError) return { error: e.code };
-    if (e instanceof UnsupportedCacheVersionError) return { error: 'UNSUPPORTED_CACHE_VERSION' };
-    return { error: errnoOf(e) };
-  }
+type Parser = (input: string | Buffer, cacheVersion: number) => ParseDigest | { error: string };
+let parser: Parser | undefined;
+
+/** Loads the message parser (only --deep needs it: plain hashing workers start faster without). */
+export async function loadParser(settings: WorkerParseSettings = {}): Promise<Parser> {
+  if (parser) return parser;
+  const [{ CACHE_ITEMS }, { expectedCacheRecord }, { MessageParseError }, { UnsupportedCacheVersionError }, { crc32 }] = await Promise.all([
+    import('../src/format/cache.js'),
+    import('../src/message/record.js'),
+    import('../src/message/parse.js'),
+    import('../src/message/options.js'),
+    import('node:zlib'),
+  ]);
+  // sentdate depends on the zone of the Cyrus that parsed the message; check runs on that
+  // server, so its own zone (TZ) is the one to reproduce unless told otherwise.
+  const options: ParseOptions = { ...settings, timeZone: settings.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone };
+  parser = (input, cacheVersion) => {
+    try {
+      const r = expectedCacheRecord(input, { ...options, cacheVersion });
+      return {
+        crc: r.record.cacheCrc,
+        items: CACHE_ITEMS.map((n) => crc32(r.items[n]) >>> 0),
+        headerSize: r.record.headerSize,
+        sentdate: r.record.sentdate,
+        gmtime: r.record.gmtime,
+      };
+    } catch (e) {
+      if (e instanceof MessageParseError) return { error: e.code };
+      if (e instanceof UnsupportedCacheVersionError) return { error: 'UNSUPPORTED_CACHE_VERSION' };
+      return { error: errnoOf(e) };
+    }
+  };
+  return parser;
 }
 
-export default function hashBatch(task: HashTask): HashResult[] {
-  return task.paths.map((p, i) => hashFile(p, task.parse?.[i] ?? 0));
+/** Parses a message as Cyrus 3.x would index it and keeps only CRCs and the derived fields
+ *  (the parser must have been loaded: loadParser()). */
+export function parseDigest(input: string | Buffer, cacheVersion: number): ParseDigest | { error: string } {
+  if (!parser) throw new Error('message parser not loaded');
+  return parser(input, cacheVersion);
+}
+
+const settings = (workerData as HashWorkerData | undefined)?.parse;
+
+export default function hashBatch(task: HashTask): HashBatchResult | Promise<HashBatchResult> {
+  if (task.parse && !parser) return loadParser(settings).then(() => hashAll(task));
+  return hashAll(task);
+}
+
+function hashAll(task: HashTask): HashBatchResult {
+  const n = task.uids.length;
+  const sizes = new Float64Array(n);
+  const digests: string[] = new Array(n);
+  let errors: Array<[number, string]> | undefined;
+  let parsed: HashBatchResult['parsed'];
+  if (task.parse) parsed = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const dir = task.dirs[task.dirOf ? task.dirOf[i]! : 0]!;
+    const r = hashFile(`${dir}/${task.uids[i]}.`, task.parse ? task.parse[i]! : 0, task.sizes[i]!);
+    sizes[i] = r.size;
+    digests[i] = r.sha1;
+    if (r.error) (errors ??= []).push([i, r.error]);
+    if (parsed) parsed[i] = r.parsed;
+  }
+  const out: HashBatchResult = { sizes, sha1: digests.join('') };
+  if (errors) out.errors = errors;
+  if (parsed) out.parsed = parsed;
+  return out;
 }

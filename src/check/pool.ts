@@ -6,9 +6,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { operationalError } from '../errors.js';
-import type { HashResult, HashTask } from '../../workers/hash.js';
+import type { HashBatchResult, HashTask, HashWorkerData, WorkerParseSettings } from '../../workers/hash.js';
 
-export type { HashResult, ParseDigest } from '../../workers/hash.js';
+export type { HashBatchResult, HashResult, HashTask, ParseDigest, WorkerParseSettings } from '../../workers/hash.js';
 
 /** A batch closes at this many files or this many (expected) bytes, whichever comes first. */
 export const BATCH_FILES = 128;
@@ -29,16 +29,19 @@ export function workerFile(): string {
 }
 
 export class HashPool {
-  private readonly piscina: Piscina<HashTask, HashResult[]>;
+  private readonly piscina: Piscina<HashTask, HashBatchResult>;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private closed = false;
   /** How many batches may be queued or running at once. */
   readonly maxInFlight: number;
 
-  constructor(readonly threads: number) {
-    this.piscina = new Piscina<HashTask, HashResult[]>({
+  /** `parse`: check --deep's parse settings, handed to every worker at start. */
+  constructor(readonly threads: number, parse?: WorkerParseSettings) {
+    const workerData: HashWorkerData = parse ? { parse } : {};
+    this.piscina = new Piscina<HashTask, HashBatchResult>({
       filename: workerFile(),
+      workerData,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
@@ -56,15 +59,12 @@ export class HashPool {
     }
   }
 
-  /**
-   * Hashes a batch of files; results in the same order as `paths`. `parse` (check --deep): per
-   * path, the cache_version the worker also parses the file for (0 = hash only).
-   */
-  async hash(paths: string[], parse?: number[]): Promise<HashResult[]> {
+  /** Hashes (and with `task.parse` also parses) a batch of files; results in task order. */
+  async hash(task: HashTask): Promise<HashBatchResult> {
     if (this.closed) throw new Error('hash pool closed');
     this.inFlight++;
     try {
-      return await this.piscina.run(parse ? { paths, parse } : { paths });
+      return await this.piscina.run(task);
     } finally {
       this.inFlight--;
       const w = this.waiters.shift();

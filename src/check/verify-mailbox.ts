@@ -78,6 +78,8 @@ export interface FileCheck {
   guid?: string;
   /** check --deep: the stored cache record and parse-derived fields, to compare with a parse. */
   stored?: StoredCache;
+  /** The file is in the archive partition's folder (an ARCHIVED record), not the spool folder. */
+  inArchive?: boolean;
 }
 
 /** What the index and cyrus.cache hold for one message, reduced as the workers reduce a parse. */
@@ -322,8 +324,10 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
     if (h.minorVersion >= 10 && !guid) {
       findings.push(finding('GUID_ZERO', 'record has no GUID: its content cannot be verified', { uid: r.uid }));
     }
-    const fc: FileCheck = { uid: r.uid, path: messagePath(archived && d.archiveDir ? d.archiveDir : d.dir, r.uid), size, guid };
+    const inArchive = archived && d.archiveDir !== undefined;
+    const fc: FileCheck = { uid: r.uid, path: messagePath(inArchive ? d.archiveDir! : d.dir, r.uid), size, guid };
     if (stored) fc.stored = stored;
+    if (inArchive) fc.inArchive = true;
     files.push(fc);
   }
   v.recordUids = Uint32Array.from(uids).sort();
