@@ -1,7 +1,7 @@
 // Oracle for every cache version we reproduce: the same 881 corpus messages reconstructed by real
 // Cyrus 3.2.6 (cache v10, index v16), 3.10.2 (cache v11, index v19) and 3.12.4 (cache v13,
-// index v19), see test/fixtures/README.md. Every record field and cache item must be what that
-// release wrote. Then each release rule (src/message/options.ts) is flipped on the release that
+// index v19), and the small mailboxes each of them filled over IMAP/LMTP (test/fixtures/README.md).
+// Every record field and cache item must be what that release wrote. Then each release rule (src/message/options.ts) is flipped on the release that
 // decides it: the match must break, so the rule is proven by real output, not only read from
 // the source.
 import { join } from 'node:path';
@@ -32,6 +32,21 @@ describe('message parsing against other real Cyrus releases (oracle)', () => {
       expect(res.total).toBe(881);
       for (const k of KEYS) expect(res.diffs[k], k).toEqual([]);
     }, 300_000);
+  }
+
+  // Mailboxes those releases filled themselves (IMAP APPEND + one LMTP delivery): the cache
+  // written at delivery, not by reconstruct.
+  for (const { release, cacheVersion, indexVersion } of RELEASES) {
+    it(`Cyrus ${release}: its own appended mailbox, every field and item identical`, () => {
+      const dir = join(fixture(`cyrus-index-${release}`), `index-${release}`, 'mailbox');
+      const index = readIndexFields(join(dir, 'cyrus.index'));
+      expect(index.minorVersion).toBe(indexVersion);
+      expect(new Set(index.records.map((r) => r.cacheVersion))).toEqual(new Set([cacheVersion]));
+      const res = compareMailbox(dir, { timeZone: 'UTC', indexVersion: index.minorVersion });
+      console.log(formatRates(`cyrus-index-${release}`, res));
+      expect(res.total).toBe(10);
+      expect(res.diffs.ALL).toEqual([]);
+    });
   }
 
   // The release whose output decides each rule (flipping it there must break the match).
