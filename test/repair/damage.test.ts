@@ -8,12 +8,13 @@
 import { readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, copyFileSync, chownSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeHeader, encodeHeader } from '../../src/format/header.js';
 import { decodeIndex, encodeIndex } from '../../src/format/index/index.js';
 import { describeInterop } from '../harness/env.js';
 import { CyrusInstance } from '../harness/instance.js';
 import type { ImapClient } from '../harness/imap.js';
 import { compareReplica, imapView, syncClient, type MailboxView } from '../harness/tools.js';
-import { flip, HDR, indexPath, mailboxWith, reconstructComplaints, recordOffset, repairCli, setHeaderU32 } from './helpers.js';
+import { checkCodes, flip, HDR, indexPath, mailboxWith, reconstructComplaints, recordOffset, repairCli, setHeaderU32 } from './helpers.js';
 
 interface Mbx {
   inst: CyrusInstance;
@@ -44,6 +45,8 @@ interface Case {
   gone?: number[];
   /** Run a harmless repair first so a backup of the intact mailbox exists. */
   backupFirst?: boolean;
+  /** `cyrus-fsck check` finds nothing after the repair (asserted; else only recorded). */
+  checkClean?: boolean;
 }
 
 function editIdx(dir: string, edit: (f: ReturnType<typeof decodeIndex>) => void): void {
@@ -161,6 +164,35 @@ const CASES: Case[] = [
     id: 'flagname-nobackup', damage: 'keyword name damaged in cyrus.header, no backup',
     make: (m) => editHeader(m.dir, '$Work', Buffer.from('$\x01ork', 'latin1')), exit: 4, clean: true, survival: 'content',
   },
+  // The seven codes test/repair/damage-codes.test.ts also proves on the fixtures.
+  {
+    id: 'uid-order', damage: 'UID_ORDER: records of uid 3 and 4 swapped (CRCs right)',
+    make: (m) => editIdx(m.dir, (f) => ([f.records[2], f.records[3]] = [f.records[3]!, f.records[2]!])), exit: 1, clean: true, survival: 'same', checkClean: true,
+  },
+  {
+    id: 'uid-repeat', damage: "UID_ORDER: record 4's uid field says 3 (CRCs right)",
+    make: (m) => editIdx(m.dir, (f) => void (f.records[3]!.uid = 3)), exit: 1, clean: true, survival: 'same', checkClean: true,
+  },
+  { id: 'last-uid-low', damage: 'LAST_UID_LOW: last_uid 4, records up to uid 6 (header CRC right)', make: (m) => setHeaderU32(m.dir, HDR.lastUid, 4), exit: 1, clean: true, survival: 'same', checkClean: true },
+  {
+    id: 'highestmodseq-low', damage: "HIGHESTMODSEQ_LOW: highestmodseq 2, below the records' modseqs (header CRC right)",
+    make: (m) => editIdx(m.dir, (f) => void (f.header.highestmodseq = 2n)), exit: 1, clean: true, survival: 'same', checkClean: true,
+  },
+  { id: 'cache-generation', damage: "CACHE_GENERATION: cyrus.cache's generation word changed", make: (m) => flip(join(m.dir, 'cyrus.cache'), 3, 0x01), exit: 1, clean: true, survival: 'same', checkClean: true },
+  {
+    id: 'uniqueid-mismatch', damage: "UNIQUEID_MISMATCH: cyrus.header's uniqueid reversed (mailboxes.db's unchanged)",
+    make: (m) => {
+      const p = join(m.dir, 'cyrus.header');
+      const h = decodeHeader(readFileSync(p));
+      writeFileSync(p, encodeHeader({ ...h, uniqueid: [...h.uniqueid!].reverse().join('') }));
+    },
+    exit: 1, clean: true, survival: 'same', checkClean: true,
+  },
+  { id: 'header-file-crc', damage: "HEADER_FILE_CRC: index's header_file_crc wrong (header CRC right)", make: (m) => setHeaderU32(m.dir, HDR.headerFileCrc, 0x12345678), exit: 1, clean: true, survival: 'same', checkClean: true },
+  {
+    id: 'guid-zero', damage: 'GUID_ZERO: GUID of uid 5 zeroed (CRCs right, stored SYNC_CRC as it was)',
+    make: (m) => editIdx(m.dir, (f) => void (f.records[4]!.guid = '0'.repeat(40))), exit: 1, clean: true, survival: 'same', checkClean: true,
+  },
 ];
 
 /** What a view lost compared with before: missing bodies, UIDs that moved, flags gone. */
@@ -220,6 +252,7 @@ describeInterop('repair: every damage on a live master with a replica', () => {
 
       // Cyrus's own reconstruct on the twin.
       const cy = await master.tool('reconstruct', [...(c.cyrusArgs ?? []), t.mailbox], { allowFail: true });
+      const cyLeft = checkCodes(master, t.mailbox);
       const twinAfter = await imapView(master, t.mailbox).catch(() => undefined);
       const cyLoss = twinAfter ? lossSummary(twinBefore, twinAfter) : undefined;
       // …and what replication then makes of Cyrus's repair.
@@ -237,6 +270,8 @@ describeInterop('repair: every damage on a live master with a replica', () => {
         expect(await reconstructComplaints(master, m.mailbox)).toEqual([]);
         expect(await reconstructComplaints(master, m.mailbox, ['-G']), 'reconstruct -n -G').toEqual(c.id === 'guid-mismatch' ? [`${m.mailbox} uid 5 guid mismatch`] : []);
       }
+      const oursLeft = checkCodes(master, m.mailbox);
+      if (c.checkClean) expect(oursLeft, 'check after the repair').toEqual([]);
       const after = await imapView(master, m.mailbox);
       const ours = lossSummary(before, after);
       expect(after.uidvalidity).toBe(before.uidvalidity);
@@ -308,12 +343,18 @@ describeInterop('repair: every damage on a live master with a replica', () => {
       table.push({
         id: c.id,
         damage: c.damage,
-        ours: `exit ${r.code}; ${summarise(actions)}; lost ${ours.lost.join(',') || 'none'}; moved ${ours.moved.join(',') || 'none'}; flags lost ${ours.flagsLost.length}; after sync_client: flags lost ${synced.flagsLost.length}`,
-        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}; after sync_client (exit ${cySync.code}): ${cySyncLoss ? `lost ${cySyncLoss.lost.join(',') || 'none'}, flags lost ${cySyncLoss.flagsLost.length}, duplicates ${cyDup}` : 'unreadable'}`,
+        ours: `exit ${r.code}; ${summarise(actions)}; lost ${ours.lost.join(',') || 'none'}; moved ${ours.moved.join(',') || 'none'}; flags lost ${ours.flagsLost.length}; check then finds ${oursLeft.join(',') || 'nothing'}; after sync_client: flags lost ${synced.flagsLost.length}`,
+        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}; check then finds ${cyLeft.join(',') || 'nothing'}; after sync_client (exit ${cySync.code}${cySync.code ? `: ${syncError(cySync.stdout + cySync.stderr)}` : ''}): ${cySyncLoss ? `lost ${cySyncLoss.lost.join(',') || 'none'}, flags lost ${cySyncLoss.flagsLost.length}, duplicates ${cyDup}` : 'unreadable'}`,
       });
     });
   }
 });
+
+/** The line of sync_client's output that says why it failed. */
+function syncError(out: string): string {
+  const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /error|fail|mismatch|checksum/i.test(l)) ?? lines.at(-1) ?? '(no output)';
+}
 
 function summarise(actions: Array<{ kind: string; outcome: string }>): string {
   const n = new Map<string, number>();

@@ -93,6 +93,17 @@ export async function reconstructComplaints(inst: CyrusInstance, mailbox: string
     .filter((l) => l && l !== mailbox);
 }
 
+/** The finding codes `cyrus-fsck check --json` reports for one mailbox of a live instance. */
+export function checkCodes(inst: CyrusInstance, mailbox: string): string[] {
+  const r = spawnSync(process.execPath, [BIN, 'check', '-C', inst.conf, mailbox, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  try {
+    const findings = JSON.parse(r.stdout).mailboxes.flatMap((m: { findings: Array<{ code: string }> }) => m.findings);
+    return [...new Set<string>(findings.map((f: { code: string }) => f.code))].sort();
+  } catch {
+    return [`(check exit ${r.status}: ${r.stderr.trim().split('\n')[0]})`];
+  }
+}
+
 /** IMAP view keyed by UID: flags, sha1, size, internaldate (no modseq: repairs raise them). */
 export function byUid(v: MailboxView) {
   return new Map(v.messages.map((m) => [m.uid, { flags: m.flags.join(' '), sha1: m.sha1, size: m.size, internaldate: m.internaldate }]));
@@ -111,7 +122,7 @@ export function setHeaderU32(dir: string, offset: number, value: number): void {
 }
 
 /** Header offsets (v12+) of the counters a damage test bends. */
-export const HDR = { answered: 52, flagged: 56, deleted: 48, exists: 84, lastUid: 28, uidvalidity: 44, syncCrc: 100 } as const;
+export const HDR = { answered: 52, flagged: 56, deleted: 48, exists: 84, lastUid: 28, uidvalidity: 44, headerFileCrc: 96, syncCrc: 100 } as const;
 
 export const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 export const fileSha1 = (p: string) => sha1(readFileSync(p));

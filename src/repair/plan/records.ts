@@ -5,6 +5,7 @@
 import { verifyCacheRecord } from '../../check/verify-mailbox.js';
 import { InternalFlag, isExpunged, isUnlinked, type IndexRecord } from '../../format/index/index.js';
 import { INTERNAL_MASK, midnight, SYSTEM_MASK, type Planner, type Work } from './planner.js';
+import { annotationsOf } from './target.js';
 import { replicaCopy } from './types.js';
 
 export function collectRecords(p: Planner): void {
@@ -42,11 +43,12 @@ export function collectRecords(p: Planner): void {
     p.act({ kind: 'reorder-records', outcome: 'fixed', from: outOfOrder.join(','), message: `record${outOfOrder.length > 1 ? 's' : ''} of uid ${outOfOrder.join(', ')} out of UID order: the index is written sorted by UID; every record keeps its UID, flags and modseq` });
   }
   resolveRepeats(p, repeats, recnoOf);
-  // highestmodseq is at least every record's modseq and the header's deletedmodseq (a modseq
-  // once handed out); when it was found low, at least what the replica reports too.
-  const maxModseq = [...p.work.values(), ...p.damaged.map((x) => ({ r: x.r }))]
-    .filter((w) => w.r.crcOk)
-    .reduce((m, w) => ((w.r.modseq ?? 0n) > m ? w.r.modseq! : m), p.h.deletedmodseq ?? 0n);
+  // highestmodseq is at least every modseq once handed out: the records', the header's
+  // deletedmodseq, the per-message annotations'; when it was found low, at least what the
+  // replica reports too.
+  const annotations = annotationsOf(p.raw) ?? [];
+  const maxModseq = [...[...p.work.values(), ...p.damaged].filter((w) => w.r.crcOk).map((w) => w.r.modseq ?? 0n), ...annotations.map((a) => a.modseq)]
+    .reduce((m, x) => (x > m ? x : m), p.h.deletedmodseq ?? 0n);
   if (maxModseq > p.hm) {
     const replica = p.hints.replica?.highestmodseq ?? 0n;
     const to = replica > maxModseq ? replica : maxModseq;

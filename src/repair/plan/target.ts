@@ -83,7 +83,8 @@ function cacheBytes(p: Planner, all: Work[], target: Target): void {
   target.cacheNew = Buffer.concat(parts);
 }
 
-function annotationsOf(raw: RawMailbox) {
+/** The mailbox's per-message annotations (cyrus.annotations); undefined when unreadable. */
+export function annotationsOf(raw: RawMailbox) {
   if (!raw.annotations) return [];
   try {
     return messageAnnotations(readDb(raw.annotations, undefined, { expect: 'twoskip' }).records, raw.name);
@@ -125,7 +126,9 @@ export function buildTarget(p: Planner): Plan {
     flagged: live.filter((r) => r.systemFlags & SystemFlag.FLAGGED).length,
     deleted: live.filter((r) => r.systemFlags & SystemFlag.DELETED).length,
     quotaMailboxUsed: live.reduce((s, r) => s + r.size, 0n),
-    headerFileCrc: headerFileCrc(headerBytes),
+    // 0 is "never recorded" (an index upgraded from v < 12): Cyrus compares nothing then and
+    // fills it in only when it writes cyrus.header; so does this.
+    headerFileCrc: h.headerFileCrc === 0 && !target.header ? 0 : headerFileCrc(headerBytes),
     syncCrcBasic: syncCrcBasic(live, names),
     lastAppenddate: p.appended.length ? o.now : h.lastAppenddate,
     firstExpunged,
