@@ -37,7 +37,9 @@ setup_chroot() {
   command -v debootstrap >/dev/null || apt-get install -y debootstrap >&2
   if [ ! -e "$R/.debootstrap-done" ]; then
     log "$suite: debootstrap (minbase) into $R"
-    rm -rf "$R"
+    # A half-made chroot from an interrupted run: unmount what debootstrap or we mounted first.
+    for m in proc sys dev/pts; do mountpoint -q "$R/$m" 2>/dev/null && umount -l "$R/$m"; done
+    rm -rf --one-file-system "$R"
     mkdir -p "$CHROOTS"
     debootstrap --variant=minbase "$suite" "$R" "$MIRROR" >&2
     touch "$R/.debootstrap-done"
