@@ -7,19 +7,41 @@ const SPECIAL = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0
 const SEPARATOR = (c: number) => c === 0x20 || c === 0x2c || c === 0x2d || c === 0x2b || c === 0x3a;
 
 // Character classes of lib/times.c (Alpha 1, UAlpha 2, LAlpha 4, Digit 8, TZSign 16). Cyrus
-// indexes its class table with a *signed* char, so an 8-bit byte reads the memory before the
+// indexes its class table with a *signed* char, so an 8-bit byte reads the 127 longs before the
 // table: whatever the build put there decides whether the byte counts as a letter or a digit
-// (and a "digit" adds its negative value to the number). These are the bytes found before the
-// table in Debian 12's libcyrus.so.0 (cyrus-imapd 3.6.1-4+deb12u5), for bytes 0x80–0xFF; the
-// live fuzz test checks them against reconstruct. The special/separator tables read zeros there.
-const HIGH_CLASS = [
+// (and a "digit" adds its negative value to the number). Undefined behaviour, so it differs per
+// build: these are the low 5 bits found before the table in Debian's libcyrus.so.0, for bytes
+// 0x80–0xFF (0xFF reads the table's own first entry), one table per build we have checked
+// against reconstruct. The special/separator tables read zeros there in all of them.
+const HIGH_CLASS_DEBIAN12_361 = [
   8, 0, 12, 19, 4, 3, 15, 9, 5, 5, 20, 7, 12, 4, 5, 28, 19, 15, 14, 7, 0, 14, 20, 14, 4, 19, 21, 15, 12, 0, 0, 8,
   21, 15, 12, 0, 0, 1, 21, 15, 12, 0, 0, 17, 21, 15, 12, 0, 0, 9, 21, 15, 12, 0, 0, 20, 21, 15, 12, 0, 0, 21,
   5, 26, 25, 5, 19, 12, 14, 12, 5, 1, 0, 14, 15, 0, 13, 26, 0, 25, 22, 5, 0, 5, 4, 3, 18, 5, 4, 16, 26, 5, 21, 14,
   0, 5, 5, 0, 0, 18, 5, 16, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
 ];
+const HIGH_CLASS_DEBIAN11_326 = [
+  13, 21, 1, 8, 0, 3, 12, 8, 3, 21, 9, 5, 6, 15, 0, 20, 2, 19, 7, 0, 14, 20, 14, 4, 19, 21, 15, 12, 0, 0, 8, 21,
+  15, 12, 0, 0, 1, 21, 15, 12, 0, 0, 17, 21, 15, 12, 0, 0, 9, 21, 15, 12, 0, 0, 20, 21, 15, 12, 0, 0, 21, 5,
+  26, 25, 5, 19, 12, 14, 12, 5, 1, 0, 14, 15, 0, 13, 26, 0, 25, 22, 5, 0, 5, 4, 3, 18, 5, 4, 16, 26, 5, 21, 14, 0,
+  5, 5, 0, 0, 18, 5, 16, 0, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
+];
+const HIGH_CLASS_DEBIAN_SID_3124 = [
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 21, 15, 15, 15, 15, 15, 2, 15, 15, 28, 6, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 13, 12, 5, 0, 13, 12, 1, 0, 13, 12, 5, 0, 13, 12, 5, 0, 13, 12, 20, 0, 13, 12, 11, 0, 13,
+  12, 12, 0, 13, 12, 15, 0, 13, 12, 3, 0, 0, 0, 0, 0, 0, 30, 2, 0, 17, 0, 21, 9, 9, 21, 21, 0, 0, 0, 0, 0, 0,
+  0, 8, 8, 8, 0, 0, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
+];
+/** The class each build reads for bytes 0x80–0xFF, by the Cyrus build it was read from. */
+export const DATE_HIGH_BYTE_CLASSES: Readonly<Record<string, readonly number[]>> = Object.freeze({
+  'debian11-3.2.6': HIGH_CLASS_DEBIAN11_326,
+  'debian12-3.6.1': HIGH_CLASS_DEBIAN12_361,
+  'debian-sid-3.12.4': HIGH_CLASS_DEBIAN_SID_3124,
+});
+
+// The table of the parse in progress (parseDateHeader sets it; parsing is synchronous).
+let highClass: readonly number[] = HIGH_CLASS_DEBIAN12_361;
 function cls(c: number): number {
-  if (c >= 0x80) return HIGH_CLASS[c - 0x80]!;
+  if (c >= 0x80) return highClass[c - 0x80]! & 31;
   if (c >= 0x30 && c <= 0x39) return 8;
   if (c >= 0x41 && c <= 0x5a) return 3;
   if (c >= 0x61 && c <= 0x7a) return 5;
@@ -251,10 +273,26 @@ export interface DateResult {
 /**
  * Both index values from the (last) Date: header value; 0 where Cyrus's parser fails or the
  * time is negative (the caller then applies reconstruct's internaldate fallbacks). Cyrus 3.2
- * (`negativeDates`) rejected only -1, keeping earlier times as negative values.
+ * and 3.4 (`negativeDates`) rejected only -1, keeping earlier times as negative values.
+ * `highByteClasses`: what the Cyrus build reads for 8-bit bytes (DATE_HIGH_BYTE_CLASSES).
  */
-export function parseDateHeader(value: Buffer | null, timeZone = 'UTC', negativeDates = false): DateResult {
+export function parseDateHeader(
+  value: Buffer | null,
+  timeZone = 'UTC',
+  negativeDates = false,
+  highByteClasses: readonly number[] = HIGH_CLASS_DEBIAN12_361,
+): DateResult {
   if (!value) return { sentdate: 0, gmtime: 0 };
+  const saved = highClass;
+  highClass = highByteClasses;
+  try {
+    return parseDate(value, timeZone, negativeDates);
+  } finally {
+    highClass = saved;
+  }
+}
+
+function parseDate(value: Buffer, timeZone: string, negativeDates: boolean): DateResult {
   const z = value.indexOf(0);
   const s = z < 0 ? value : value.subarray(0, z);
   let sentdate = 0;

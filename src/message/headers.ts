@@ -244,7 +244,8 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
   if (p === null) return;
   let t: ContentType | null;
   if (p + 2 < h.length && h[p] === 0x3d && h[p + 1] === 0x3f) {
-    // Old Mail.app encoded the whole Content-Type as an RFC 2047 word (see README: approximate).
+    // Old Mail.app encoded the whole Content-Type as an RFC 2047 word; 8-bit parameter values
+    // that decoding yields are re-encoded (encodeMimeWord).
     const raw = cstr(h.subarray(p));
     const decoded = decodeMimeHeader(raw, { rfc2047Utf8: msg.opts.rfc2047Utf8, charsets: msg.opts.charsets });
     if (!decoded.equals(raw)) {
@@ -264,12 +265,42 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
   else if (msg.opts.rules.badTypeIsOctetStream) setType(body, { type: B('application'), subtype: B('octet-stream'), params: [] });
 }
 
-/** charset_encode_mimeheader for a UTF-8 value: one Q-encoded word. */
+/**
+ * charset_encode_mimeheader (qp_encode for a header) of a value with 8-bit bytes: Q-encoded
+ * UTF-8 words, printable ASCII kept except = ? _, SP as _, a new word before 72 columns (earlier
+ * for a UTF-8 lead byte, so no character is split), a CR LF fold closing the word.
+ * Cyrus 3.4+ first looks for an addr-spec in the value and then encodes only the text around it;
+ * that path is not reproduced (a parameter value holding both 8-bit text and an address).
+ */
 function encodeMimeWord(v: Buffer): Buffer {
-  let s = '=?UTF-8?Q?';
-  for (const c of v) {
-    const safe = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '!*+-/'.includes(String.fromCharCode(c));
-    s += c === 0x20 ? '_' : safe ? String.fromCharCode(c) : '=' + c.toString(16).toUpperCase().padStart(2, '0');
+  const OPEN = '=?UTF-8?Q?';
+  const FOLD = '?=\r\n =?UTF-8?Q?';
+  let s = OPEN;
+  let cnt = OPEN.length;
+  for (let n = 0; n < v.length; n++) {
+    const c = v[n]!;
+    const need = c < 0xc0 ? 0 : c < 0xe0 ? 3 : c < 0xf0 ? 6 : c < 0xf8 ? 9 : 0;
+    if (cnt + need >= 72) {
+      s += FOLD;
+      cnt = 11;
+    }
+    if (c >= 0x21 && c <= 0x7e && c !== 0x3d && c !== 0x3f && c !== 0x5f) {
+      s += String.fromCharCode(c);
+      cnt++;
+    } else if (c === 0x20) {
+      s += '_';
+      cnt++;
+    } else if (c === 0x0d && v[n + 1] === 0x0a) {
+      if (n < v.length - 2) {
+        if (v[n + 2] === 0x20 || v[n + 2] === 0x09) n++;
+        s += FOLD;
+        cnt = 12;
+      }
+      n++;
+    } else {
+      s += '=' + c.toString(16).toUpperCase().padStart(2, '0');
+      cnt += 3;
+    }
   }
   return B(s + '?=');
 }

@@ -1,6 +1,7 @@
 // Everything outside the message file that changes what Cyrus derives from it: imapd.conf
 // settings, the process time zone, the cache version being reproduced, and our own safety caps.
 import { defaultCharsetTables, type CharsetTables } from './charset.js';
+import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
 
 /**
  * Cache versions whose item contents we reproduce, each from the parser of the releases that
@@ -48,6 +49,9 @@ export interface Rules {
   messageEncoding: boolean;
   /** 3.12: a Content-Type that does not parse becomes application/octet-stream. */
   badTypeIsOctetStream: boolean;
+  /** What lib/times.c reads (out of bounds, so per build) as the class of bytes 0x80–0xFF in a
+   *  Date: header: by default the Debian build of the release we matched for that version. */
+  dateHighByteClasses: readonly number[];
 }
 
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
@@ -64,6 +68,8 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     messageGlobal: v312,
     messageEncoding: v312,
     badTypeIsOctetStream: v312,
+    dateHighByteClasses:
+      DATE_HIGH_BYTE_CLASSES[v312 ? 'debian-sid-3.12.4' : cacheVersion >= 11 ? 'debian12-3.6.1' : 'debian11-3.2.6']!,
   };
 }
 

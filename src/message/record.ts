@@ -39,7 +39,7 @@ export interface ExpectedCacheRecord {
 export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = {}): ExpectedCacheRecord {
   const opts = resolveOptions(options);
   const root = parsed.root;
-  const dates = parseDateHeader(root.date, opts.timeZone, opts.rules.negativeDates);
+  const dates = parseDateHeader(root.date, opts.timeZone, opts.rules.negativeDates, opts.rules.dateHighByteClasses);
   const items = cacheItems(root, opts);
   const cacheRecord = encodeCacheRecord(items);
   return {

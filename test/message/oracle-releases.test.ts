@@ -52,7 +52,8 @@ describe('message parsing against other real Cyrus releases (oracle)', () => {
   // The release whose output decides each rule (flipping it there must break the match).
   // boundaryNeedsTwo and quotedPhraseControls (3.2 only) are not exercised by the corpus: see
   // release-rules.test.ts.
-  const DECIDED_BY: Array<[keyof Rules, Release]> = [
+  type Flag = Exclude<keyof Rules, 'dateHighByteClasses'>;
+  const DECIDED_BY: Array<[Flag, Release]> = [
     ['lastKnownCharset', '3.2.6'],
     ['quoteSearchNames', '3.2.6'],
     ['boundaryStar', '3.2.6'],
