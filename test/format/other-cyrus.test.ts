@@ -286,6 +286,7 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
     expect(check.json.mailboxes[0].indexVersion).toBe(version);
     const crc = runCliJson(['crc', '--path', mailbox]);
     expect(crc.code).toBe(0);
+    expect(crc.json.mailboxes[0]).toMatchObject({ agree: true, algorithm: '3.x', computed: expected.stored_sync_crc });
     const inspect = runCliJson(['inspect', '--path', mailbox]);
     expect(inspect.code).toBe(0);
     const [m] = inspect.json.mailboxes;
