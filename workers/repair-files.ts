@@ -6,9 +6,8 @@
 // locked file would drop them). A file that cannot be read or parsed is an answer, never a
 // thrown task.
 import { statSync } from 'node:fs';
-import { expectedCacheRecord, type ExpectedRecordFields } from '../src/message/record.js';
-import { MessageParseError } from '../src/message/parse.js';
-import { UnsupportedCacheVersionError, type ParseOptions } from '../src/message/options.js';
+import type { ExpectedRecordFields } from '../src/message/record.js';
+import type { ParseOptions } from '../src/message/options.js';
 import { hashFile } from './hash.js';
 
 /** Parse options that can cross a thread boundary (custom charset tables cannot). */
@@ -45,23 +44,42 @@ export interface RepairFilesResult {
 
 const NO_DIGEST = ' '.repeat(40);
 
-function codeOf(e: unknown): string {
-  if (e instanceof MessageParseError) return e.code;
-  if (e instanceof UnsupportedCacheVersionError) return 'UNSUPPORTED_CACHE_VERSION';
+function codeOf(e: unknown, parseError?: (e: unknown) => string | undefined): string {
+  const known = parseError?.(e);
+  if (known) return known;
   const code = (e as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' ? code : String((e as Error)?.message ?? e);
 }
 
-export function parseForRepair(path: string, options: RepairParseOptions = {}): RepairParsed | { error: string } {
-  try {
-    const r = expectedCacheRecord(path, options);
-    return { record: r.record, cacheRecord: new Uint8Array(r.cacheRecord), warnings: r.warnings };
-  } catch (e) {
-    return { error: codeOf(e) };
-  }
+type Parse = (path: string, options?: RepairParseOptions) => RepairParsed | { error: string };
+let parser: Parse | undefined;
+
+/** Loads the message parser on the first parse: hash-only threads start without it. */
+export async function loadParser(): Promise<Parse> {
+  if (parser) return parser;
+  const [{ expectedCacheRecord }, { MessageParseError }, { UnsupportedCacheVersionError }] = await Promise.all([
+    import('../src/message/record.js'),
+    import('../src/message/parse.js'),
+    import('../src/message/options.js'),
+  ]);
+  const parseError = (e: unknown) => (e instanceof MessageParseError ? e.code : e instanceof UnsupportedCacheVersionError ? 'UNSUPPORTED_CACHE_VERSION' : undefined);
+  parser = (path, options = {}) => {
+    try {
+      const r = expectedCacheRecord(path, options);
+      return { record: r.record, cacheRecord: new Uint8Array(r.cacheRecord), warnings: r.warnings };
+    } catch (e) {
+      return { error: codeOf(e, parseError) };
+    }
+  };
+  return parser;
 }
 
-export default function repairFiles(task: RepairFilesTask): RepairFilesResult {
+export default function repairFiles(task: RepairFilesTask): RepairFilesResult | Promise<RepairFilesResult> {
+  if (task.parse && !parser) return loadParser().then(() => run(task));
+  return run(task);
+}
+
+function run(task: RepairFilesTask): RepairFilesResult {
   const n = task.uids.length;
   const sizes = new Float64Array(n);
   const mtimes = new Float64Array(n);
@@ -86,7 +104,7 @@ export default function repairFiles(task: RepairFilesTask): RepairFilesResult {
         continue;
       }
     }
-    if (parsed && task.parse![i]) parsed[i] = parseForRepair(path, task.options);
+    if (parsed && task.parse![i]) parsed[i] = parser!(path, task.options);
   }
   const out: RepairFilesResult = { sizes, mtimes, sha1: digests.join('') };
   if (errors) out.errors = errors;

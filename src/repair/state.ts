@@ -6,9 +6,8 @@
 // workers/repair-files.js over batches of UIDs); a small one in this thread, where starting the
 // threads would cost more than it saves. Workers only read message files: cyrus.index and every
 // lock stay in this thread.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -18,7 +17,7 @@ import { scanFolder } from '../check/scan-folder.js';
 import { decodeCacheRecord } from '../format/cache.js';
 import { expectedCacheRecord, type ExpectedCacheRecord } from '../message/record.js';
 import type { ParseOptions } from '../message/options.js';
-import type { RepairFilesResult, RepairFilesTask, RepairParsed } from '../../workers/repair-files.js';
+import repairFiles, { type RepairFilesResult, type RepairFilesTask, type RepairParsed } from '../../workers/repair-files.js';
 
 export interface MailboxFiles {
   index: string;
@@ -94,8 +93,11 @@ export async function readRaw(name: string, files: MailboxFiles, lockedIndex: Fi
   return raw;
 }
 
-/** Folders with fewer message files than this are read in this thread. */
-export const POOL_MIN_FILES = 200;
+/**
+ * Folders with fewer message files than this are read in this thread: starting the threads
+ * (~0.1–0.3 s, each compiling the parser afresh) costs more than they save on fewer files.
+ */
+export const POOL_MIN_FILES = 1000;
 /** Files per task: big enough that the per-task overhead is small, small enough to spread. */
 const HASH_BATCH = 64;
 const PARSE_BATCH = 16;
@@ -135,38 +137,28 @@ function batches(uids: number[], size: number): Uint32Array[] {
   return out;
 }
 
-/** Lists the folder and stats + hashes every message file (files are immutable in Cyrus). */
+/**
+ * Lists the folder and stats + hashes every message file (files are immutable in Cyrus), with
+ * the same code in this thread or on the pool's (workers/repair-files.ts).
+ */
 export async function readFolder(dir: string, pool?: FilePool): Promise<FolderFacts> {
   const scan = await scanFolder(dir);
   const files = new Map<number, FileFact>();
   const unreadable = new Map<number, string>();
   const threads = pool?.for(scan.uids.length);
-  if (threads) {
-    const parts = batches([...scan.uids], HASH_BATCH);
-    const results = await Promise.all(parts.map((uids) => threads.run({ dir, uids, hash: true })));
-    results.forEach((res, b) => {
-      const uids = parts[b]!;
-      const failed = new Map(res.errors ?? []);
-      for (let i = 0; i < uids.length; i++) {
-        const uid = uids[i]!;
-        const code = failed.get(i);
-        if (code === undefined) {
-          files.set(uid, { uid, path: `${dir}/${uid}.`, size: res.sizes[i]!, mtime: res.mtimes[i]!, sha1: res.sha1.slice(i * 40, i * 40 + 40) });
-        } else if (code !== 'ENOENT') unreadable.set(uid, code);
-      }
-    });
-    return { files, odd: scan.odd, unreadable };
-  }
-  for (const uid of scan.uids) {
-    const path = `${dir}/${uid}.`;
-    try {
-      const [st, buf] = await Promise.all([stat(path), readFile(path)]);
-      files.set(uid, { uid, path, size: buf.length, mtime: Math.floor(st.mtimeMs / 1000), sha1: createHash('sha1').update(buf).digest('hex') });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      if (code !== 'ENOENT') unreadable.set(uid, code);
+  const parts = batches([...scan.uids], HASH_BATCH);
+  const results = await Promise.all(parts.map((uids) => (threads ? threads.run({ dir, uids, hash: true }) : repairFiles({ dir, uids, hash: true }))));
+  results.forEach((res, b) => {
+    const uids = parts[b]!;
+    const failed = new Map(res.errors ?? []);
+    for (let i = 0; i < uids.length; i++) {
+      const uid = uids[i]!;
+      const code = failed.get(i);
+      if (code === undefined) {
+        files.set(uid, { uid, path: `${dir}/${uid}.`, size: res.sizes[i]!, mtime: res.mtimes[i]!, sha1: res.sha1.slice(i * 40, i * 40 + 40) });
+      } else if (code !== 'ENOENT') unreadable.set(uid, code);
     }
-  }
+  });
   return { files, odd: scan.odd, unreadable };
 }
 
