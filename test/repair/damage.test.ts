@@ -256,7 +256,9 @@ describeInterop('repair: every damage on a live master with a replica', () => {
       const twinAfter = await imapView(master, t.mailbox).catch(() => undefined);
       const cyLoss = twinAfter ? lossSummary(twinBefore, twinAfter) : undefined;
       // …and what replication then makes of Cyrus's repair.
+      const cyMark = master.syslog().length;
       const cySync = await master.tool('sync_client', ['-v', '-u', twin], { allowFail: true });
+      const cyRecovered = master.syslog().slice(cyMark).some((l) => l.includes(t.mailbox) && /CRC failure|higher on replica|inefficient replication|full_update/i.test(l));
       const twinSynced = await imapView(master, t.mailbox).catch(() => undefined);
       const cyDup = twinSynced ? twinSynced.messages.length - new Set(twinSynced.messages.map((x) => x.sha1)).size : 0;
       const cySyncLoss = twinSynced ? lossSummary(twinBefore, twinSynced) : undefined;
@@ -323,7 +325,11 @@ describeInterop('repair: every damage on a live master with a replica', () => {
       expect((await imapView(master, m.mailbox)).messages.find((x) => x.uid === first)!.flags).toContain('$AfterRepair');
 
       // Replication: sync_client succeeds and both ends agree.
+      const logMark = master.syslog().length;
       await syncClient(master, { users: [user] });
+      // Whether the push needed sync_client's recovery (CRC failure → recount → full update).
+      const recovery = master.syslog().slice(logMark).filter((l) => l.includes(m.mailbox) && /CRC failure|higher on replica|inefficient replication|full_update/i.test(l));
+      if (c.checkClean) expect(recovery, 'sync_client needed a full update').toEqual([]);
       if (keptDamaged) {
         const rv = await imapView(replica, m.mailbox);
         const orig = before.messages.find((x) => x.uid === expectGone[0])!;
@@ -343,8 +349,8 @@ describeInterop('repair: every damage on a live master with a replica', () => {
       table.push({
         id: c.id,
         damage: c.damage,
-        ours: `exit ${r.code}; ${summarise(actions)}; lost ${ours.lost.join(',') || 'none'}; moved ${ours.moved.join(',') || 'none'}; flags lost ${ours.flagsLost.length}; check then finds ${oursLeft.join(',') || 'nothing'}; after sync_client: flags lost ${synced.flagsLost.length}`,
-        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}; check then finds ${cyLeft.join(',') || 'nothing'}; after sync_client (exit ${cySync.code}${cySync.code ? `: ${syncError(cySync.stdout + cySync.stderr)}` : ''}): ${cySyncLoss ? `lost ${cySyncLoss.lost.join(',') || 'none'}, flags lost ${cySyncLoss.flagsLost.length}, duplicates ${cyDup}` : 'unreadable'}`,
+        ours: `exit ${r.code}; ${summarise(actions)}; lost ${ours.lost.join(',') || 'none'}; moved ${ours.moved.join(',') || 'none'}; flags lost ${ours.flagsLost.length}; check then finds ${oursLeft.join(',') || 'nothing'}; sync_client ${recovery.length ? `recovered (${recovery[0]!.replace(/^.*?(CRC failure|higher on replica|inefficient replication|full_update)/i, '$1').slice(0, 60)})` : 'incremental'}: flags lost ${synced.flagsLost.length}`,
+        cyrus: `reconstruct ${(c.cyrusArgs ?? []).join(' ')}: ${cy.stdout.trim().split('\n').filter((l) => l !== t.mailbox).slice(0, 3).join(' | ') || '(no output)'}${cy.stderr.trim() ? ` stderr: ${cy.stderr.trim().split('\n')[0]}` : ''}; ${cyLoss ? `lost ${cyLoss.lost.join(',') || 'none'}; moved ${cyLoss.moved.join(',') || 'none'}; flags lost ${cyLoss.flagsLost.length}${cyLoss.uidvalidityChanged ? '; NEW UIDVALIDITY' : ''}` : 'mailbox unreadable'}; check then finds ${cyLeft.join(',') || 'nothing'}; after sync_client (exit ${cySync.code}${cySync.code ? `: ${syncError(cySync.stdout + cySync.stderr)}` : ''}${cyRecovered ? ', after a CRC failure / full update' : ''}): ${cySyncLoss ? `lost ${cySyncLoss.lost.join(',') || 'none'}, flags lost ${cySyncLoss.flagsLost.length}, duplicates ${cyDup}` : 'unreadable'}`,
       });
     });
   }
