@@ -277,13 +277,17 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
     expect(syncCrcAnnot(index.records, annotations, version, alg)).toBe(expected.stored_sync_crc.annot);
   });
 
-  it('cyrus-fsck check --path finds nothing; crc agrees; inspect shows what IMAP showed', () => {
+  it('cyrus-fsck check --path (and --deep) finds nothing; crc agrees; inspect shows what IMAP showed', () => {
     const { dir, expected } = load(cyrus);
     const mailbox = join(copyOf(dir), 'mailbox');
     const check = runCliJson(['check', '--path', mailbox]);
     expect(check.json.mailboxes[0].findings).toEqual([]);
     expect(check.code).toBe(0);
     expect(check.json.mailboxes[0].indexVersion).toBe(version);
+    // --deep re-parses every message file and compares with the cache records this release wrote.
+    const deep = runCliJson(['check', '--deep', '--path', mailbox]);
+    expect(deep.json.mailboxes[0].findings).toEqual([]);
+    expect(deep.code).toBe(0);
     const crc = runCliJson(['crc', '--path', mailbox]);
     expect(crc.code).toBe(0);
     expect(crc.json.mailboxes[0]).toMatchObject({ agree: true, algorithm: '3.x', computed: expected.stored_sync_crc });
