@@ -47,8 +47,10 @@ export interface ApplyContext {
   onStep?: (step: Step) => Promise<void> | void;
   /** Fetches a message from the replica, already checked against its GUID (--from-replica). */
   fetchFromReplica?: (uid: number, guid: string) => Promise<Buffer>;
-  /** Mailbox name and lock wait for the quota step (plan.quota). */
-  quota?: { mailbox: string; wait: LockWait };
+  /** Mailbox name (quota db's SCAN order) for the quota step (plan.quota). */
+  quota?: { mailbox: string };
+  /** How long to wait for the locks apply takes itself (cyrus.annotations, the quota db). */
+  lockWait: LockWait;
 }
 
 /** What the run should say after the commit point (a quota root that could not be changed). */
@@ -110,7 +112,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied>
     } else if (op.op === 'annotations') {
       // Under cyrus.annotations' own lock (twoskip: fcntl on the file), checkpoint-style; the
       // backup holds the old file, which --undo puts back.
-      const db = await lockDbFile(op.to, true, ctx.quota?.wait ?? { timeoutMs: 30_000, signal: ctx.signal });
+      const db = await lockDbFile(op.to, true, ctx.lockWait);
       try {
         if (sha1(db.bytes) !== op.baseSha1) throw new PlanStale('cyrus.annotations changed after the plan was made');
         await rewriteLockedDb(db, 'twoskip', op.records);
@@ -142,7 +144,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied>
     m.quota = { root: q.root, backend: q.backend, path: q.path, delta: q.delta.map(String), state: 'planned' };
     await writeManifest(ctx.backup.dir, m);
     try {
-      const w = await applyQuota(q, q.delta, ctx.quota.mailbox, ctx.quota.wait);
+      const w = await applyQuota(q, q.delta, ctx.quota.mailbox, ctx.lockWait);
       await writeBackupFile(ctx.backup.dir, 'quota.before', w.before);
       await writeBackupFile(ctx.backup.dir, 'quota.after', w.after);
       m.quota.state = 'applied';

@@ -14,6 +14,7 @@ import { SyncClient, type ReplicaEndpoint, type ReplicaView } from './replica.js
 import { logMailbox } from './synclog.js';
 import { applyQuota, planQuota, quotaChangeOfUndo } from './quota.js';
 import { recountAnnotUsed } from './quota-annot.js';
+import { lockDbFile } from '../db/locked.js';
 import type { RepairTarget } from './target.js';
 import { existsSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
@@ -153,7 +154,7 @@ async function repairWith(t: RepairTarget, run: RepairRun, res: MailboxRepair, v
     backup.manifest.removedRecords = plan.removedRecords;
     res.backup = backup.dir;
     const fetchFromReplica = replica && view ? (uid: number, guid: string) => replica.fetch(view, t.name, { uid, guid, modseq: 0n, lastUpdated: 0, flags: [], internaldate: 0, size: 0 }) : undefined;
-    const done = await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep, fetchFromReplica, quota: { mailbox: t.name, wait: run.lock } });
+    const done = await applyPlan(plan, { files: t.files, lockedIndex: locks.index, backup, signal: run.lock.signal, onStep: run.onStep, fetchFromReplica, quota: { mailbox: t.name }, lockWait: run.lock });
     res.applied = true;
     res.notes.push(...done.notes);
     // As mailbox_unlock_index does: the sync log line while the index lock is still held.
@@ -216,7 +217,17 @@ export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, f
     }
     for (const f of m.files) {
       if (f.role === 'index') continue;
-      await replaceFile(f.original, await readFile(`${dir}/${f.name}`));
+      // cyrus.annotations is a twoskip db other Cyrus processes lock by itself: replaced under
+      // its write lock (they re-open by path when the inode changed, lib/lock_fcntl.c).
+      const db = f.role === 'annotations' ? await lockDbFile(f.original, true, lock).catch((e) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // gone: nothing to lock
+        throw e;
+      }) : undefined;
+      try {
+        await replaceFile(f.original, await readFile(`${dir}/${f.name}`));
+      } finally {
+        await db?.release();
+      }
       out.restored.push(f.original);
     }
     for (const a of m.absent) if (a.role === 'cache' && existsSync(a.original)) await unlink(a.original);

@@ -105,5 +105,12 @@ describeInterop('annotations of a renumbered file (live Cyrus)', () => {
     expect(seen.get(lastUid + 1)).toContain('private two');
     expect(seen.get(3)).toContain('note on three');
     expect(await inst.withImap('anno', (c) => c.getMetadata('INBOX', '/shared/comment'))).toBe('a mailbox-level note');
+
+    // --undo puts cyrus.annotations back as it was (the sessions above wrote the index: --force).
+    const undo = repairCli(inst, ['--undo', run.json.mailboxes[0].backup, '--force', '--json']);
+    expect(undo.code, undo.stdout + undo.stderr).toBe(1);
+    expect(readFileSync(join(dir, 'cyrus.annotations')).equals(annBefore)).toBe(true);
+    const q2 = await inst.tool('quota', ['-f', '-n']);
+    expect((q2.stdout + q2.stderr).split('\n').filter((l) => / usage was /.test(l))).toEqual([]);
   }, 120_000);
 });
