@@ -127,6 +127,17 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
     expect(new Set(mbexamine.records.map((r) => r.cacheVersion))).toEqual(new Set([cache]));
   });
 
+  it(`cyrus.header (${version >= 17 ? 'dlist' : 'text'} format) decodes to the uniqueid, ACL and flag names mbexamine prints`, () => {
+    const { header, mbexamine, expected } = load(cyrus);
+    expect(header.format).toBe(version >= 17 ? 'dlist' : 'text');
+    expect(header.uniqueid).toBe(mbexamine.uniqueid);
+    expect(header.acl).toBe(mbexamine.acl);
+    expect(header.userFlags).toEqual(mbexamine.userFlagNames);
+    expect(header.userFlags).toEqual(['$Label1', 'Work', 'todo']);
+    // Only the dlist header carries the name; the text one of 3.2 does not.
+    expect(header.name).toBe(version >= 17 ? expected.mailbox : null);
+  });
+
   it('header: every field Cyrus prints or serves equals our decode, and the CRC checks', () => {
     const { index, mbexamine, mbexamineText, expected, headerBuf } = load(cyrus);
     const h = index.header;
