@@ -31,10 +31,17 @@ const HIGH_CLASS_DEBIAN_SID_3124 = [
   12, 12, 0, 13, 12, 15, 0, 13, 12, 3, 0, 0, 0, 0, 0, 0, 30, 2, 0, 17, 0, 21, 9, 9, 21, 21, 0, 0, 0, 0, 0, 0,
   0, 8, 8, 8, 0, 0, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
 ];
+const HIGH_CLASS_DEBIAN13_3102 = [
+  4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 13, 12, 5, 0, 13, 12, 1, 0, 13, 12, 5, 0, 13, 12, 5, 0, 13, 12, 20, 0, 13, 12, 11, 0, 13,
+  12, 12, 0, 13, 12, 15, 0, 13, 12, 1, 0, 0, 0, 0, 0, 0, 28, 1, 0, 0, 0, 21, 9, 9, 21, 21, 24, 24, 24, 24, 24, 24,
+  24, 24, 24, 24, 0, 0, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
+];
 /** The class each build reads for bytes 0x80–0xFF, by the Cyrus build it was read from. */
 export const DATE_HIGH_BYTE_CLASSES: Readonly<Record<string, readonly number[]>> = Object.freeze({
   'debian11-3.2.6': HIGH_CLASS_DEBIAN11_326,
   'debian12-3.6.1': HIGH_CLASS_DEBIAN12_361,
+  'debian13-3.10.2': HIGH_CLASS_DEBIAN13_3102,
   'debian-sid-3.12.4': HIGH_CLASS_DEBIAN_SID_3124,
 });
 

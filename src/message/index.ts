@@ -19,7 +19,7 @@
 //   FileSource / BufferSource: streaming byte sources (bounded memory for any file size).
 export { expectedCacheRecord, recordFromParsed, type ExpectedCacheRecord, type ExpectedRecordFields } from './record.js';
 export { parseMessage, partCharset, MessageParseError, type Body, type ParsedMessage } from './parse.js';
-export { parseDateHeader, toIndexTime, withFallbacks, type DateResult } from './datetime.js';
+export { parseDateHeader, toIndexTime, withFallbacks, DATE_HIGH_BYTE_CLASSES, type DateResult } from './datetime.js';
 export { decodeMimeHeader, type MimeHeaderOptions } from './mimeheader.js';
 export { lookupCharset, defaultCharsetTables, CYRUS_ALIASES, type Charset, type CharsetTables } from './charset.js';
 export { resolveOptions, rulesFor, SUPPORTED_CACHE_VERSIONS, UnsupportedCacheVersionError, type ParseOptions, type Rules } from './options.js';

@@ -50,7 +50,9 @@ export interface Rules {
   /** 3.12: a Content-Type that does not parse becomes application/octet-stream. */
   badTypeIsOctetStream: boolean;
   /** What lib/times.c reads (out of bounds, so per build) as the class of bytes 0x80–0xFF in a
-   *  Date: header: by default the Debian build of the release we matched for that version. */
+   *  Date: header. Default per version: Debian 11's 3.2.6, Debian 12's 3.6.1 (for all of v11;
+   *  Debian 13's 3.10.2 reads other bytes: DATE_HIGH_BYTE_CLASSES['debian13-3.10.2']), sid's
+   *  3.12.4. Other builds of the same release may read yet other bytes. */
   dateHighByteClasses: readonly number[];
 }
 

@@ -6,7 +6,7 @@
 # chroot, so the harness's own chroots are not touched. Also records that Cyrus 3.2's reconstruct
 # crashes on CRASHES_CYRUS_32. Needs root, node.
 #
-#   make-release-fixtures.sh [SUITE...]     default: bullseye sid   (3.2.6, 3.12.4)
+#   make-release-fixtures.sh [SUITE...]     default: bullseye trixie sid   (3.2.6, 3.10.2, 3.12.4)
 #   env: CHROOTS=/tmp/chroots  WORK=/tmp/release-fixtures-work
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +14,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 CHROOTS=${CHROOTS:-/tmp/chroots}
 WORK=${WORK:-/tmp/release-fixtures-work}
 OUT=$HERE/fixtures
-SUITES=("$@"); [ ${#SUITES[@]} -gt 0 ] || SUITES=(bullseye sid)
+SUITES=("$@"); [ ${#SUITES[@]} -gt 0 ] || SUITES=(bullseye trixie sid)
 
 # The messages, written by the same code the tests read them with.
 rm -rf "$WORK/js" "$WORK/msgs"; mkdir -p "$WORK/msgs/crash" "$OUT"

@@ -1,6 +1,6 @@
 // Oracle for what the corpus does not exercise, per release: release-crafted.ts's 605 messages
 // (the release rules, every 8-bit byte in three places of a Date:, crafted.ts's edge cases and a
-// charset fuzz) indexed by real Cyrus 3.2.6 and 3.12.4 (test/message/fixtures/, made by
+// charset fuzz) indexed by real Cyrus 3.2.6, 3.10.2 and 3.12.4 (test/message/fixtures/, made by
 // make-release-fixtures.sh). Every field and cache item must be what that release wrote.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { compareMailbox, formatRates, KEYS } from './oracle.js';
 import { readIndexFields } from './index-fields.js';
 import { releaseCraftedMessages, CRASHES_CYRUS_32 } from './release-crafted.js';
 import { expectedCacheRecord } from '../../src/message/record.js';
+import { DATE_HIGH_BYTE_CLASSES } from '../../src/message/datetime.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'crafted-releases-'));
@@ -23,22 +24,35 @@ function unpack(version: string): string {
   return join(dir, 'crafted-indexed');
 }
 
-describe('crafted messages against real Cyrus 3.2.6 and 3.12.4 (oracle)', () => {
+describe('crafted messages against real Cyrus 3.2.6, 3.10.2 and 3.12.4 (oracle)', () => {
   const messages = releaseCraftedMessages();
 
-  for (const [version, cacheVersion] of [['3.2.6', 10], ['3.12.4', 13]] as const) {
+  // Which build's bytes for 8-bit Date: characters apply (3.10.2 is not v11's default, 3.6.1).
+  const RELEASES = [
+    { version: '3.2.6', cacheVersion: 10, build: 'debian11-3.2.6' },
+    { version: '3.10.2', cacheVersion: 11, build: 'debian13-3.10.2' },
+    { version: '3.12.4', cacheVersion: 13, build: 'debian-sid-3.12.4' },
+  ] as const;
+
+  for (const { version, cacheVersion, build } of RELEASES) {
     it(`Cyrus ${version}: ${messages.length} crafted messages, every field and item identical`, () => {
-      const dir = unpack(version);
-      const mailbox = join(dir, 'mailbox');
+      const mailbox = join(unpack(version), 'mailbox');
       const index = readIndexFields(join(mailbox, 'cyrus.index'));
       expect(index.records.length).toBe(messages.length);
       for (const r of index.records) {
         expect(r.cacheVersion).toBe(cacheVersion);
         expect(readFileSync(join(mailbox, `${r.uid}.`)).equals(messages[r.uid - 1]!.bytes), `uid ${r.uid}`).toBe(true);
       }
-      const res = compareMailbox(mailbox, { timeZone: 'UTC', indexVersion: index.minorVersion });
+      const dateHighByteClasses = DATE_HIGH_BYTE_CLASSES[build]!;
+      const res = compareMailbox(mailbox, { timeZone: 'UTC', indexVersion: index.minorVersion, rules: { dateHighByteClasses } });
       console.log(formatRates(`crafted-indexed-${version}`, res));
       for (const k of KEYS) expect(res.diffs[k]!.map((u) => messages[u - 1]!.label), k).toEqual([]);
+      // ... and another build's bytes do not fit: the table is decided by the real output.
+      for (const [other, table] of Object.entries(DATE_HIGH_BYTE_CLASSES)) {
+        if (other === build) continue;
+        const wrong = compareMailbox(mailbox, { timeZone: 'UTC', indexVersion: index.minorVersion, rules: { dateHighByteClasses: table } });
+        expect(wrong.diffs.ALL!.length, other).toBeGreaterThan(0);
+      }
     }, 120_000);
   }
 
