@@ -133,16 +133,21 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied>
   await ctx.onStep?.('header');
   check();
 
+  if (plan.quota && ctx.quota) {
+    // Recorded before the commit point: a kill between the index and the quota write leaves
+    // state 'applied' with quota 'planned' — the root then lacks this change (quota -f).
+    const q = plan.quota;
+    m.quota = { root: q.root, backend: q.backend, path: q.path, delta: q.delta.map(String), state: 'planned' };
+    await writeManifest(ctx.backup.dir, m);
+  }
   await replaceFile(files.index, t.index);
   m.state = 'applied';
   m.after = { index: sha1(t.index), header: t.header ? sha1(t.header) : hdr ? sha1(hdr) : undefined };
   await writeManifest(ctx.backup.dir, m);
   await ctx.onStep?.('index');
 
-  if (plan.quota && ctx.quota) {
+  if (plan.quota && ctx.quota && m.quota) {
     const q = plan.quota;
-    m.quota = { root: q.root, backend: q.backend, path: q.path, delta: q.delta.map(String), state: 'planned' };
-    await writeManifest(ctx.backup.dir, m);
     try {
       const w = await applyQuota(q, q.delta, ctx.quota.mailbox, ctx.lockWait);
       await writeBackupFile(ctx.backup.dir, 'quota.before', w.before);

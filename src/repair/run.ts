@@ -234,15 +234,17 @@ export async function undoRepair(dir: string, t: RepairTarget, lock: LockWait, f
     const idx = m.files.find((f) => f.role === 'index');
     if (idx) {
       const restored = await readFile(`${dir}/${idx.name}`);
-      // The repair's own change is in the root unless its quota step failed (then add it back).
-      const q = m.quota;
-      const missed = q && q.state === 'failed' ? (q.delta.map((d) => BigInt(d)) as [bigint, bigint, bigint, bigint]) : undefined;
+      // The repair's own change is in the root when its index was committed and its quota step
+      // done; when that step failed, the root never saw it (added back here); when the repair
+      // was killed between the two, nobody knows (quota -f recounts).
+      const q = m.state === 'applied' ? m.quota : undefined;
+      const missed = q?.state === 'failed' ? (q.delta.map((d) => BigInt(d)) as [bigint, bigint, bigint, bigint]) : undefined;
       const hdr = m.files.find((f) => f.role === 'header');
       const header = await readFile(hdr ? `${dir}/${hdr.name}` : t.files.header).catch(() => undefined);
       const change = q?.state === 'planned' ? undefined : quotaChangeOfUndo(t.quotaDb, fh ? current : undefined, restored, header, missed);
       await replaceFile(idx.original, restored);
       out.restored.push(idx.original);
-      if (q?.state === 'planned') out.notes.push(`quota root ${q.root}: the repair stopped while changing it; run Cyrus's quota -f ${q.root}`);
+      if (q?.state === 'planned') out.notes.push(`quota root ${q.root}: the repair was stopped between committing the index and changing the root; run Cyrus's quota -f ${q.root}`);
       if (change) {
         try {
           await applyQuota(change, change.delta, t.name, lock);
