@@ -6,7 +6,7 @@
 // and reconstruct -n has nothing to say. --dry-run shows the change and writes nothing; --undo
 // takes it back. Both quota databases Cyrus 3.6 offers are covered: quotalegacy (the default,
 // one file per root) and twoskip.
-import { chownSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readDb } from '../../src/db/index.js';
@@ -162,6 +162,26 @@ for (const backend of ['quotalegacy', 'twoskip'] as const) {
           expect(storedQuota(inst, mailbox, backend).used).toEqual(before.used);
           expect(await quotaDiscrepancies(inst)).toEqual([]);
         }
+      }, 120_000);
+    }
+
+    if (backend === 'quotalegacy') {
+      it('a repair killed between the index commit and the quota write: the root lacks exactly its change, the backup says so, quota -f mends it', async () => {
+        const { mailbox, dir } = await mailboxWith(inst, 'qkill', 5, 77);
+        await setQuota(inst, mailbox);
+        const size = statSync(join(dir, '2.')).size;
+        unlinkSync(join(dir, '2.'));
+        const before = storedQuota(inst, mailbox, backend);
+        const run = repairCli(inst, ['--json', mailbox], { CYRUS_FSCK_TEST_HOOK: 'index:kill' });
+        expect(run.code).toBe(137);
+        expect(storedQuota(inst, mailbox, backend)).toEqual(before);
+        const lines = await quotaDiscrepancies(inst);
+        expect(lines).toEqual([`${mailbox}: STORAGE usage was ${before.used[0]}, now ${before.used[0] - BigInt(size)}`, `${mailbox}: MESSAGE usage was ${before.used[1]}, now ${before.used[1] - 1n}`]);
+        const backups = readdirSync(join(inst.configDir, 'cyrus-fsck-backup')).filter((n) => n.startsWith(`${mailbox}.`));
+        const manifest = JSON.parse(readFileSync(join(inst.configDir, 'cyrus-fsck-backup', backups.at(-1)!, 'manifest.json'), 'utf8'));
+        expect(manifest).toMatchObject({ state: 'applied', quota: { root: mailbox, state: 'planned', delta: [String(-size), '-1', '0', '0'] } });
+        await inst.tool('quota', ['-f', mailbox]);
+        expect(await quotaDiscrepancies(inst)).toEqual([]);
       }, 120_000);
     }
   });
