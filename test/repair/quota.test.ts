@@ -15,7 +15,9 @@ import { decodeQuotaFile, decodeQuotaValue, encodeQuotaFile, encodeQuotaValue, t
 import { describeInterop } from '../harness/env.js';
 import { CyrusInstance } from '../harness/instance.js';
 import { generateMessage, Rng } from '../harness/mime.js';
-import { imapView } from '../harness/tools.js';
+import { imapView, mbpath } from '../harness/tools.js';
+import { loadConfig } from '../../src/config/index.js';
+import { quotaDbLocation, quotaLegacyPath } from '../../src/repair/quota.js';
 import { indexPath, mailboxWith, reconstructComplaints, repairCli } from './helpers.js';
 
 const LIMIT_KB = 100000;
@@ -186,3 +188,36 @@ for (const backend of ['quotalegacy', 'twoskip'] as const) {
     }
   });
 }
+
+describeInterop('repair finds the quota root file with virtdomains and fulldirhash', () => {
+  let inst: CyrusInstance;
+  beforeAll(async () => {
+    inst = await CyrusInstance.start({ name: 'qvd', conf: { virtdomains: 'userid', fulldirhash: 'yes' } });
+  }, 60_000);
+  afterAll(async () => {
+    await inst?.stop();
+  });
+
+  it('the file Cyrus wrote is the one quotaLegacyPath names, and a repair changes it', async () => {
+    const mailbox = 'user.dom@example.org';
+    await inst.withImap(undefined, async (c) => {
+      await c.create(mailbox);
+      await c.ok('SETQUOTA', mailbox, '(STORAGE 100000)');
+    });
+    const loc = quotaDbLocation(loadConfig(inst.conf));
+    const path = quotaLegacyPath(loc, 'example.org!user.dom');
+    const before = decodeQuotaFile(readFileSync(path));
+    // One message file with no record, above last_uid: appended, so the root grows by its size.
+    const dir = await mbpath(inst, mailbox);
+    const m = generateMessage('plain', 5, new Rng(3), 'dom@example.org');
+    writeFileSync(join(dir, '1.'), m.bytes);
+    const st = statSync(dir);
+    chownSync(join(dir, '1.'), st.uid, st.gid);
+    const run = repairCli(inst, ['--json', 'example.org!user.dom']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const after = decodeQuotaFile(readFileSync(path));
+    expect(after.used[0] - before.used[0]).toBe(BigInt(m.bytes.length));
+    expect(after.used[1] - before.used[1]).toBe(1n);
+    expect(await quotaDiscrepancies(inst)).toEqual([]);
+  }, 120_000);
+});
