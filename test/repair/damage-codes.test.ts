@@ -59,6 +59,12 @@ const CASES: Case[] = [
     findings: ['UID_ORDER', 'UNINDEXED_FILE_REUSE'], kinds: ['recover-record'], bumped: [4],
   },
   {
+    code: 'UID_ORDER', label: "record 3's uid field says 4 (the first of two uid-4 records is the wrong one)",
+    damage: (dir) => editIndex(dir, (f) => void (f.records[at(f, 3)]!.uid = 4)),
+    // check, like Cyrus, holds the first record of a uid against the file: it describes file 3.
+    findings: ['UID_ORDER', 'UNINDEXED_FILE_REUSE', 'SIZE_MISMATCH'], kinds: ['recover-record'], bumped: [3],
+  },
+  {
     code: 'LAST_UID_LOW', label: 'last_uid 10, records up to uid 12',
     damage: (dir) => editIndex(dir, (f) => void (f.header.lastUid = 10)),
     findings: ['LAST_UID_LOW'], kinds: ['raise-last-uid'], bumped: [],
