@@ -4,7 +4,7 @@
 // moves it and the header's annotation counters follow; on a live Cyrus 3.6 (shared and private
 // message annotations plus a mailbox-level one, a quota root set) reconstruct -n finds nothing
 // afterwards, `quota -f -n` agrees with the root, and FETCH ANNOTATION shows the annotations on
-// the new UID.
+// the new UID (a snoozed one with the SNOOZED flag Cyrus keeps beside it).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,8 @@ describeInterop('annotations of a renumbered file (live Cyrus)', () => {
       await c.storeAnnotation('2', '/comment', 'note on two', 'shared');
       await c.storeAnnotation('2', '/comment', 'private two', 'priv');
       await c.storeAnnotation('3', '/comment', 'note on three', 'shared');
+      // Cyrus sets the SNOOZED internal flag with this one; it must follow the message too.
+      await c.storeAnnotation('2', '/vendor/cmu/cyrus-imapd/snoozed', '{"until":"2030-01-01T00:00:00Z"}', 'shared');
       await c.setMetadata('INBOX', '/shared/comment', 'a mailbox-level note');
     });
     expect(await reconstructComplaints(inst, mailbox)).toEqual([]);
@@ -90,6 +92,8 @@ describeInterop('annotations of a renumbered file (live Cyrus)', () => {
     const actions = run.json.mailboxes[0].actions as Array<{ kind: string; uid?: number; newUid?: number }>;
     expect(actions.find((a) => a.kind === 'move-annotations')).toMatchObject({ uid: 2, newUid: lastUid + 1 });
     expect(readFileSync(join(run.json.mailboxes[0].backup, 'cyrus.annotations')).equals(annBefore)).toBe(true);
+    const written = decodeIndex(readFileSync(indexPath(dir))).records;
+    expect(written.find((r) => r.uid === lastUid + 1)!.internalFlags & InternalFlag.SNOOZED).toBe(InternalFlag.SNOOZED);
 
     // Cyrus's view: nothing stale, counters and SYNC_CRC_ANNOT right, quota root right.
     expect(await reconstructComplaints(inst, mailbox)).toEqual([]);

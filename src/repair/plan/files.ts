@@ -95,16 +95,20 @@ export function unindexedFiles(p: Planner): void {
     else reuse.push(f);
   }
   oddFiles(p);
+  const anns = reuse.length || above.length || known.length ? annotationRecords(p) : undefined;
   for (const f of above) {
-    const { hint } = addFile(p, f, f.uid);
+    const { hint, record } = addFile(p, f, f.uid);
+    // Annotations already under this UID stay with it (as reconstruct keeps them); a snoozed one
+    // sets SNOOZED, as mailbox_reconstruct_append does.
+    snoozeIfAnnotated(anns, f.uid, record);
     p.lastUid = f.uid;
     p.act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record, above last_uid: appended with its own UID${hint ? ` (flags and date from backup ${hint.source})` : ' (no flags known)'}` });
   }
   for (const f of known) {
-    const { hint } = addFile(p, f, f.uid);
+    const { hint, record } = addFile(p, f, f.uid);
+    snoozeIfAnnotated(anns, f.uid, record);
     p.act({ kind: 'append-file', outcome: 'fixed', uid: f.uid, file: f.path, message: `message file with no record: the replica has this very message (same GUID) under the same UID, so it is re-added under it${hint ? ` with flags and date from ${hint.source}` : ''}` });
   }
-  const anns = reuse.length ? annotationRecords(p) : undefined;
   for (const f of reuse) {
     const uid = ++p.lastUid;
     p.fileOps.push({ op: 'rename', from: f.path, to: `${raw.files.dir}/${uid}.` });
@@ -162,16 +166,7 @@ function moveAnnotations(p: Planner, db: AnnotationDb | undefined, oldUid: numbe
   const taken = new Set(moved.map((r) => r.key.toString('latin1')));
   db.records = [...db.records.filter((r) => uidOfKey(r.key) !== old && !taken.has(r.key.toString('latin1'))), ...moved];
   db.moved += moved.length;
-  // A shared, non-empty "snoozed" annotation goes with the SNOOZED internal flag (reconstruct
-  // checks the two agree: mailbox_reconstruct_compare_update).
-  for (const r of moved) {
-    try {
-      const a = decodeAnnotation(r);
-      if (a.entry === SNOOZED_ENTRY && a.userid === '' && a.value.length && !(a.flags & ANNOTATION_FLAG_DELETED)) record.internalFlags = (record.internalFlags | InternalFlag.SNOOZED) >>> 0;
-    } catch {
-      // an undecodable entry is moved as it is
-    }
-  }
+  snoozeIfAnnotated(db, newUid, record);
   p.act({ kind: 'move-annotations', outcome: 'fixed', uid: oldUid, newUid, file: p.raw.files.annotations, message: `${moved.length} annotation${moved.length > 1 ? 's' : ''} of uid ${oldUid} moved to uid ${newUid} with its message (Cyrus's reconstruct would delete them)` });
 }
 
@@ -184,4 +179,24 @@ function writeAnnotations(p: Planner, db: AnnotationDb): void {
   const base = p.raw.annotations!;
   p.fileOps.push({ op: 'annotations', to: p.raw.files.annotations, records: db.records, baseSha1: createHash('sha1').update(base).digest('hex') });
   p.d = { ...p.d, raw: { ...p.d.raw, annotations: encodeTwoskip(db.records) } };
+}
+
+/**
+ * A shared, non-empty "snoozed" annotation on a UID goes with the SNOOZED internal flag on its
+ * record (reconstruct checks that the two agree: mailbox_reconstruct_compare_update).
+ */
+function snoozeIfAnnotated(db: AnnotationDb | undefined, uid: number, record: IndexRecord): void {
+  if (!db) return;
+  const u = String(uid);
+  for (const r of db.records) {
+    if (uidOfKey(r.key) !== u) continue;
+    try {
+      const a = decodeAnnotation(r);
+      if (a.entry === SNOOZED_ENTRY && a.userid === '' && a.value.length && !(a.flags & ANNOTATION_FLAG_DELETED)) {
+        record.internalFlags = (record.internalFlags | InternalFlag.SNOOZED) >>> 0;
+      }
+    } catch {
+      // an entry Cyrus cannot read either
+    }
+  }
 }
