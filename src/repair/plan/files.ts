@@ -123,8 +123,8 @@ export function unindexedFiles(p: Planner): void {
     };
     p.appended.push({ uid: f.uid, r: tomb, bump: false });
     p.tombstones++;
-    moveAnnotations(p, anns, f.uid, uid, record);
     p.act({ kind: 'renumber-file', outcome: 'fixed', uid: f.uid, newUid: uid, file: f.path, modseq, message: `message file with no record at or below last_uid: renamed to ${uid}. and appended (a UID is never reused); uid ${f.uid} recorded as expunged so replicas drop their copy${hint ? `; flags and date from backup ${hint.source}` : ''}` });
+    moveAnnotations(p, anns, f.uid, uid, record);
   }
   if (anns?.moved) writeAnnotations(p, anns);
   for (const { uid: oldUid, flagsFrom } of p.reappend) {
@@ -149,7 +149,7 @@ function annotationRecords(p: Planner): AnnotationDb | undefined {
   try {
     return { records: [...readDb(buf, undefined, { expect: 'twoskip' }).records], moved: 0 };
   } catch (e) {
-    p.act({ kind: 'move-annotations', outcome: 'left', file: p.raw.files.annotations, message: `cyrus.annotations cannot be read (${(e as Error).message}): annotations of renumbered messages not moved` });
+    p.act({ kind: 'move-annotations', outcome: 'left', file: p.raw.files.annotations, message: `cyrus.annotations cannot be read (${(e as Error).message}): annotations of appended or renumbered messages not looked at (not moved, SNOOZED not set)` });
     return undefined;
   }
 }
