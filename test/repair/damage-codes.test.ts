@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHeader, encodeHeader } from '../../src/format/header.js';
 import { decodeIndex, encodeIndex, isExpunged, type IndexFile, type IndexRecord } from '../../src/format/index/index.js';
 import { decodeState, makePlan, needsParse, NO_HINTS, type Plan } from '../../src/repair/plan.js';
+import type { ReplicaView } from '../../src/repair/replica.js';
 import { parseFiles, readFolder, readRaw } from '../../src/repair/state.js';
 import { buildDist, checkPaths, codes } from '../check/helpers.js';
 import { describeInterop } from '../harness/env.js';
@@ -108,13 +109,13 @@ const CASES: Case[] = [
 
 const filesOf = (dir: string) => ({ index: join(dir, 'cyrus.index'), header: join(dir, 'cyrus.header'), cache: join(dir, 'cyrus.cache'), annotations: join(dir, 'cyrus.annotations'), dir });
 
-async function planFor(dir: string, mboxlist: { uidvalidity: number; uniqueid: string }): Promise<Plan> {
+async function planFor(dir: string, mboxlist: { uidvalidity: number; uniqueid: string }, replicaView?: ReplicaView): Promise<Plan> {
   const files = filesOf(dir);
   const raw = await readRaw(decodeHeader(readFileSync(files.header)).name!, files, undefined);
   raw.mboxlist = mboxlist;
   const facts = await readFolder(dir);
   const d = decodeState(raw, now);
-  return makePlan(d, facts, parseFiles(facts, needsParse(d, facts)), NO_HINTS, { guidMismatch: 'keep', missing: 'keep', removeOdd: false, now });
+  return makePlan(d, facts, parseFiles(facts, needsParse(d, facts)), { ...NO_HINTS, replica: replicaView }, { guidMismatch: 'keep', missing: 'keep', removeOdd: false, now });
 }
 
 /** What apply.ts does with a plan, minus locks and backups (no file operations expected here). */
@@ -181,6 +182,40 @@ describe('repair plans for the seven codes (pure, real fixtures)', () => {
       });
     }
   }
+});
+
+describe('with the replica known (--from-replica): its last_uid, highestmodseq and uniqueid count', () => {
+  const replica = (over: Partial<ReplicaView>): ReplicaView => ({ source: 'replica:2005', uidvalidity: 0, lastUid: 0, highestmodseq: 0n, records: [], ...over });
+  const fixtureCopy = () => {
+    const dir = join(copyOf(indexFixture(17)), 'mailbox');
+    return { dir, orig: decodeIndex(readFileSync(join(dir, 'cyrus.index'))), uniqueid: decodeHeader(readFileSync(join(dir, 'cyrus.header'))).uniqueid! };
+  };
+
+  it('last_uid and highestmodseq found low are raised to the replica\'s when it saw more; records untouched', async () => {
+    const { dir, orig, uniqueid } = fixtureCopy();
+    editIndex(dir, (f) => void ((f.header.lastUid = 10), (f.header.highestmodseq = 20n)));
+    const rv = replica({ uidvalidity: orig.header.uidvalidity, lastUid: 15, highestmodseq: 70n, uniqueid });
+    const plan = await planFor(dir, { uidvalidity: orig.header.uidvalidity, uniqueid }, rv);
+    const out = decodeIndex(plan.target!.index);
+    expect([out.header.lastUid, out.header.highestmodseq]).toEqual([15, 70n]);
+    expect(out.records).toEqual(orig.records);
+    expect(plan.actions.every((a) => a.outcome === 'fixed')).toBe(true);
+  });
+
+  it('an intact mailbox the replica agrees with plans nothing', async () => {
+    const { dir, orig, uniqueid } = fixtureCopy();
+    const rv = replica({ uidvalidity: orig.header.uidvalidity, lastUid: orig.header.lastUid, highestmodseq: orig.header.highestmodseq!, uniqueid });
+    expect((await planFor(dir, { uidvalidity: orig.header.uidvalidity, uniqueid }, rv)).noop).toBe(true);
+  });
+
+  it('cyrus.header is left alone when the replica knows the mailbox by another uniqueid than mailboxes.db', async () => {
+    const { dir, orig, uniqueid } = fixtureCopy();
+    const other = [...uniqueid].reverse().join('');
+    const rv = replica({ uidvalidity: orig.header.uidvalidity, lastUid: orig.header.lastUid, highestmodseq: orig.header.highestmodseq!, uniqueid });
+    const plan = await planFor(dir, { uidvalidity: orig.header.uidvalidity, uniqueid: other }, rv);
+    expect(plan.actions.map((a) => [a.kind, a.outcome])).toEqual([['fix-uniqueid', 'left']]);
+    expect(plan.target?.header).toBeUndefined();
+  });
 });
 
 describeInterop('repair of the seven codes on a private Cyrus 3.6 (fixture planted as a live mailbox)', () => {

@@ -44,16 +44,13 @@ export function collectRecords(p: Planner): void {
   }
   resolveRepeats(p, repeats, recnoOf);
   // highestmodseq is at least every modseq once handed out: the records', the header's
-  // deletedmodseq, the per-message annotations'; when it was found low, at least what the
-  // replica reports too.
+  // deletedmodseq, the per-message annotations' (and the replica's: start.ts).
   const annotations = annotationsOf(p.raw) ?? [];
   const maxModseq = [...[...p.work.values(), ...p.damaged].filter((w) => w.r.crcOk).map((w) => w.r.modseq ?? 0n), ...annotations.map((a) => a.modseq)]
     .reduce((m, x) => (x > m ? x : m), p.h.deletedmodseq ?? 0n);
   if (maxModseq > p.hm) {
-    const replica = p.hints.replica?.highestmodseq ?? 0n;
-    const to = replica > maxModseq ? replica : maxModseq;
-    p.act({ kind: 'raise-highestmodseq', outcome: 'fixed', from: String(p.hm), to: String(to), message: `highestmodseq ${p.hm} is below a modseq already handed out (${maxModseq}): raised to ${to}${to === replica && replica > maxModseq ? " (the replica's)" : ''}; no record changes` });
-    p.hm = to;
+    p.act({ kind: 'raise-highestmodseq', outcome: 'fixed', from: String(p.hm), to: String(maxModseq), message: `highestmodseq ${p.hm} is below a modseq already handed out (${maxModseq}): raised; no record changes` });
+    p.hm = maxModseq;
   }
   for (const uid of p.work.keys()) p.claimed.add(uid);
 }

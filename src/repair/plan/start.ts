@@ -31,7 +31,12 @@ export function start(p: Planner): boolean {
   p.mh = { ...mh, userFlags: [...mh.userFlags] };
   p.names = p.mh.userFlags;
   const want = raw.mboxlist?.uniqueid;
-  if (want && p.mh.uniqueid !== want) {
+  const rvId = hints.replica?.uniqueid;
+  if (want && p.mh.uniqueid !== want && rvId && rvId !== want) {
+    // The replica knows the mailbox under another uniqueid than mailboxes.db: which identity
+    // is right is for a human (cyrus.header keeps its evidence).
+    p.act({ kind: 'fix-uniqueid', outcome: 'left', field: 'uniqueid', from: p.mh.uniqueid ?? '(none)', to: want, file: raw.files.header, message: `cyrus.header names uniqueid ${p.mh.uniqueid ?? '(none)'}, mailboxes.db ${want}, the replica ${rvId}: left as is (mailboxes.db and the replica disagree)` });
+  } else if (want && p.mh.uniqueid !== want) {
     // Cyrus 3.6 takes a mailbox's uniqueid from mailboxes.db whenever it has one
     // (mailbox_uniqueid): that is what sync_client sent the replica and what names the folder.
     // The header is brought in line; the replica's idea of the mailbox does not change.
@@ -54,6 +59,7 @@ export function start(p: Planner): boolean {
     p.act({ kind: 'salvage-header', outcome: 'fixed', field: r.field, from: r.from, to: r.to, message: `index header ${r.field}: ${r.from} → ${r.to} (${r.why})` });
   }
   cacheGeneration(p);
+  fromReplica(p);
   if (idx.truncated) {
     p.act({ kind: 'salvage-header', outcome: 'fixed', field: 'num_records', from: String(old.numRecords), to: String(idx.records.length), message: `cyrus.index ends after ${idx.records.length} of ${old.numRecords} records: the rest are rebuilt from their files` });
   }
@@ -114,4 +120,22 @@ function cacheGeneration(p: Planner): void {
   if (used.some(({ r }) => verifyCacheRecord(raw.cache!, r, '') !== undefined)) return;
   p.d = { ...d, cacheGeneration: p.h.generationNo };
   p.act({ kind: 'new-cache-file', outcome: 'fixed', field: 'generation', from: String(gen), to: String(p.h.generationNo), file: raw.files.cache, message: `cyrus.cache generation ${gen} ≠ the index's ${p.h.generationNo}, but all ${used.length} cache records verify: only the generation word is rewritten (records unchanged)` });
+}
+
+/**
+ * The replica (--from-replica, same UIDVALIDITY) has seen UIDs and modseqs up to its last_uid
+ * and highestmodseq: below those, this index would hand them out again (a UID reused under
+ * another message, split brain at the next sync). Raised; nothing else changes.
+ */
+function fromReplica(p: Planner): void {
+  const rv = p.hints.replica;
+  if (!rv) return;
+  if (rv.lastUid > p.h.lastUid) {
+    p.act({ kind: 'raise-last-uid', outcome: 'fixed', from: String(p.h.lastUid), to: String(rv.lastUid), message: `last_uid ${p.h.lastUid} is below the replica's ${rv.lastUid} (${rv.source}): raised, so no UID the replica has seen is handed out again` });
+    p.h.lastUid = rv.lastUid;
+  }
+  if (rv.highestmodseq > p.hm) {
+    p.act({ kind: 'raise-highestmodseq', outcome: 'fixed', from: String(p.hm), to: String(rv.highestmodseq), message: `highestmodseq ${p.hm} is below the replica's ${rv.highestmodseq} (${rv.source}): raised; no record changes` });
+    p.hm = rv.highestmodseq;
+  }
 }
