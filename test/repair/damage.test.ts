@@ -4,7 +4,10 @@
 // bytes and flags (where that information still existed), sync_client succeeds and master and
 // replica agree (UIDs, flags by name, modseqs, SYNC_CRCs, UIDVALIDITY); the connected session
 // saw no error. Beside each, the same damage on a twin mailbox is given to Cyrus's `reconstruct`
-// and what it did is recorded (the README's comparison table, printed at the end).
+// and what it did is recorded (the README's comparison table, printed at the end): its output,
+// what it lost or moved, what `cyrus-fsck check` still finds, and whether sync_client then
+// needed its CRC-failure recovery (a full update) or failed. For the cases marked checkClean our
+// own check must find nothing after the repair and sync_client must push it incrementally.
 import { readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, copyFileSync, chownSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
