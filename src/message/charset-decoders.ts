@@ -32,8 +32,10 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
       return whatwgDecode(spec.family, bytes);
     case 'big5-hkscs':
       return dbcs(bytes, 'big5', () => '\ufffd', () => '\ufffd');
-    case 'gb18030':
-      return dbcs(bytes, 'gb18030', () => '\ufffd', () => '\ufffd', true);
+    case 'gb18030': // ICU < 73: GB 18030-2005
+      return dbcs(bytes, 'gb18030', () => '\ufffd', () => '\ufffd', true, 0x81, undefined, gb2005Pair);
+    case 'gb18030-2022': // ICU 73+: 0x80 alone is the euro sign, the 18 codes are standard
+      return dbcs(bytes, 'gb18030', (b) => (b === 0x80 ? '\u20ac' : '\ufffd'), () => '\ufffd', true);
     // Node's legacy TextDecoders are ICU converters too, but not always the same ones; the IBM
     // variants differ in a few ASCII positions and substitute U+001A, as the probe showed.
     case 'euc-cn':
@@ -98,6 +100,17 @@ export function decodeIcu(spec: DecoderSpec, bytes: Buffer): string {
   }
 }
 
+/** The 18 two-byte codes GB 18030-2005 maps to private use (2022, and WHATWG, to standard). */
+const GB2005_PUA: ReadonlyMap<number, number> = new Map([
+  [0xa6d9, 0xe78d], [0xa6da, 0xe78e], [0xa6db, 0xe78f], [0xa6dc, 0xe790], [0xa6dd, 0xe791], [0xa6de, 0xe792],
+  [0xa6df, 0xe793], [0xa6ec, 0xe794], [0xa6ed, 0xe795], [0xa6f3, 0xe796], [0xfe59, 0xe81e], [0xfe61, 0xe826],
+  [0xfe66, 0xe82b], [0xfe67, 0xe82c], [0xfe6d, 0xe832], [0xfe7e, 0xe843], [0xfe90, 0xe854], [0xfea0, 0xe864],
+]);
+const gb2005Pair = (lead: number, trail: number): string | null => {
+  const cp = GB2005_PUA.get((lead << 8) | trail);
+  return cp === undefined ? null : String.fromCharCode(cp);
+};
+
 /** EUC: a high byte that cannot start a character is a C1 control (0x80–0x9F but SS2/SS3), else SUB. */
 const eucSingle = (b: number) => ((b >= 0x80 && b <= 0x8d) || (b >= 0x90 && b <= 0x9f) ? String.fromCharCode(b) : '\u001a');
 /** IBM-949's single-byte extras. */
@@ -117,6 +130,7 @@ function dbcs(
   gb18030 = false,
   leadMin = 0x81,
   ascii?: (b: number) => string | null,
+  pair?: (lead: number, trail: number) => string | null,
 ): string {
   let out = '';
   let run = 0; // start of pending multi-byte run
@@ -144,6 +158,12 @@ function dbcs(
         continue;
       }
       const four = gb18030 && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39;
+      const own = four ? null : pair?.(c, b[i + 1]!);
+      if (own != null) {
+        flush(i);
+        out += own;
+        run = i + 2;
+      }
       i += four ? 4 : 2;
       continue;
     }

@@ -119,10 +119,24 @@ export interface CharsetTables {
   icu: ReadonlyMap<string, DecoderSpec>;
 }
 
-let defaultTables: CharsetTables | undefined;
-export function defaultCharsetTables(): CharsetTables {
-  defaultTables ??= { aliases: CYRUS_ALIASES, icu: icuTable() };
-  return defaultTables;
+/**
+ * The ICU generations that decode differently: before 73 GB 18030 is the 2005 mapping, from 73
+ * the 2022 one. Debian builds: 3.2.6 ICU 67, 3.6.1 ICU 72, 3.10.2 and 3.12.4 ICU 76.
+ */
+export type IcuGeneration = 'icu72' | 'icu76';
+
+const defaultTables = new Map<IcuGeneration, CharsetTables>();
+export function defaultCharsetTables(icu: IcuGeneration = 'icu72'): CharsetTables {
+  let t = defaultTables.get(icu);
+  if (!t) {
+    let map = icuTable();
+    if (icu === 'icu76') {
+      map = new Map([...map].map(([k, v]): [string, DecoderSpec] => [k, v.kind === 'family' && v.family === 'gb18030' ? { kind: 'family', family: 'gb18030-2022' } : v]));
+    }
+    t = { aliases: CYRUS_ALIASES, icu: map };
+    defaultTables.set(icu, t);
+  }
+  return t;
 }
 
 export interface Charset {

@@ -21,7 +21,7 @@ export { expectedCacheRecord, recordFromParsed, type ExpectedCacheRecord, type E
 export { parseMessage, partCharset, MessageParseError, type Body, type ParsedMessage } from './parse.js';
 export { parseDateHeader, toIndexTime, withFallbacks, DATE_HIGH_BYTE_CLASSES, type DateResult } from './datetime.js';
 export { decodeMimeHeader, type MimeHeaderOptions } from './mimeheader.js';
-export { lookupCharset, defaultCharsetTables, CYRUS_ALIASES, type Charset, type CharsetTables } from './charset.js';
+export { lookupCharset, defaultCharsetTables, CYRUS_ALIASES, type Charset, type CharsetTables, type IcuGeneration } from './charset.js';
 export { resolveOptions, rulesFor, SUPPORTED_CACHE_VERSIONS, UnsupportedCacheVersionError, type ParseOptions, type Rules } from './options.js';
 export { BufferSource, FileSource, type ByteSource } from './source.js';
 export { parseAddressList, type Address, type AddressRules } from './address.js';

@@ -93,7 +93,8 @@ export interface ParseOptions {
   rfc2047Utf8?: boolean;
   /** IANA zone of the Cyrus process that parsed the message: decides sentdate (default UTC). */
   timeZone?: string;
-  /** Charset alias table and known-converter table (default: Cyrus 3.6.1 + ICU 72). */
+  /** Charset alias table and known-converter table (default: Cyrus's aliases + ICU 72, or
+   *  ICU 76 for cache version 13; defaultCharsetTables('icu76') for a 3.10 built on ICU 73+). */
   charsets?: CharsetTables;
   /** Our cap on one header block held in memory (default 16 MiB); beyond it only counting. */
   maxHeaderBytes?: number;
@@ -121,7 +122,8 @@ export function resolveOptions(o: ParseOptions = {}): ResolvedOptions {
     rfc2046Strict: o.rfc2046Strict ?? false,
     rfc2047Utf8: o.rfc2047Utf8 ?? false,
     timeZone: o.timeZone ?? 'UTC',
-    charsets: o.charsets ?? defaultCharsetTables(),
+    // The ICU of the Debian build we matched per version (v11: 3.6.1's ICU 72; 3.10.2 has 76).
+    charsets: o.charsets ?? defaultCharsetTables(cacheVersion >= 13 ? 'icu76' : 'icu72'),
     maxHeaderBytes: o.maxHeaderBytes ?? 16 * 1024 * 1024,
     maxDepth: o.maxDepth ?? 2500,
   };

@@ -169,6 +169,24 @@ export function craftedMessages(): Crafted[] {
   for (const [cs, bytes] of MULTIBYTE_TEXT) {
     out.push(simple(`multi-byte text ${cs}`, [`Subject: ${word(cs, bytes)}`, `Content-Type: text/plain; charset=${cs}`]));
   }
+  // GB 18030-2005 (ICU < 73) and -2022 (ICU 73+) swap 18 two-byte codes and their four-byte
+  // twins between standard and private-use code points; 0x80 alone became the euro sign.
+  {
+    const codes = [
+      'a6d9', 'a6da', 'a6db', 'a6dc', 'a6dd', 'a6de', 'a6df', 'a6ec', 'a6ed', 'a6f3',
+      'fe59', 'fe61', 'fe66', 'fe67', 'fe6d', 'fe7e', 'fe90', 'fea0',
+      '82359037', '82359038', '82359039', '82359130', '82359131', '82359132', '82359133', '82359134',
+      '84318236', '84318237', '84318238', '84318239', '84318330', '84318331', '84318332', '84318333', '84318334', '84318335',
+      '80', 'ff', '8135f437',
+    ];
+    const words = codes.map((h) => word('gb18030', Buffer.from(h, 'hex')));
+    out.push(simple('gb18030 2005/2022 mappings', [`Subject: ${words.join(' ~ ')}`]));
+    // the same two-byte codes in ICU's other Chinese converters (not euc-cn: README, known limits)
+    for (const cs of ['gbk', 'windows-936', 'ibm-1386']) {
+      const pairs = codes.filter((h) => h.length === 4).map((h) => word(cs, Buffer.from(h, 'hex')));
+      out.push(simple(`${cs}: the GB 18030 2005/2022 two-byte codes`, [`Subject: ${pairs.join(' ~ ')}`]));
+    }
+  }
   for (const [label, bytes] of BAD_UTF8) {
     out.push(simple(`utf-8 ${label}`, [`Subject: ${word('utf-8', bytes)}`, `Cc: ${word('utf-8', bytes)} <c@d>`]));
   }

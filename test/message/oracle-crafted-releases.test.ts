@@ -12,6 +12,7 @@ import { readIndexFields } from './index-fields.js';
 import { releaseCraftedMessages, CRASHES_CYRUS_32 } from './release-crafted.js';
 import { expectedCacheRecord } from '../../src/message/record.js';
 import { DATE_HIGH_BYTE_CLASSES } from '../../src/message/datetime.js';
+import { defaultCharsetTables } from '../../src/message/charset.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'crafted-releases-'));
@@ -27,14 +28,15 @@ function unpack(version: string): string {
 describe('crafted messages against real Cyrus 3.2.6, 3.10.2 and 3.12.4 (oracle)', () => {
   const messages = releaseCraftedMessages();
 
-  // Which build's bytes for 8-bit Date: characters apply (3.10.2 is not v11's default, 3.6.1).
+  // Which build's bytes for 8-bit Date: characters and which ICU apply (3.10.2 on Debian 13 is
+  // not v11's default, Debian 12's 3.6.1 with ICU 72).
   const RELEASES = [
-    { version: '3.2.6', cacheVersion: 10, build: 'debian11-3.2.6' },
-    { version: '3.10.2', cacheVersion: 11, build: 'debian13-3.10.2' },
-    { version: '3.12.4', cacheVersion: 13, build: 'debian-sid-3.12.4' },
+    { version: '3.2.6', cacheVersion: 10, build: 'debian11-3.2.6', icu: 'icu72' },
+    { version: '3.10.2', cacheVersion: 11, build: 'debian13-3.10.2', icu: 'icu76' },
+    { version: '3.12.4', cacheVersion: 13, build: 'debian-sid-3.12.4', icu: 'icu76' },
   ] as const;
 
-  for (const { version, cacheVersion, build } of RELEASES) {
+  for (const { version, cacheVersion, build, icu } of RELEASES) {
     it(`Cyrus ${version}: ${messages.length} crafted messages, every field and item identical`, () => {
       const mailbox = join(unpack(version), 'mailbox');
       const index = readIndexFields(join(mailbox, 'cyrus.index'));
@@ -44,15 +46,19 @@ describe('crafted messages against real Cyrus 3.2.6, 3.10.2 and 3.12.4 (oracle)'
         expect(readFileSync(join(mailbox, `${r.uid}.`)).equals(messages[r.uid - 1]!.bytes), `uid ${r.uid}`).toBe(true);
       }
       const dateHighByteClasses = DATE_HIGH_BYTE_CLASSES[build]!;
-      const res = compareMailbox(mailbox, { timeZone: 'UTC', indexVersion: index.minorVersion, rules: { dateHighByteClasses } });
+      const base = { timeZone: 'UTC', indexVersion: index.minorVersion, charsets: defaultCharsetTables(icu) };
+      const res = compareMailbox(mailbox, { ...base, rules: { dateHighByteClasses } });
       console.log(formatRates(`crafted-indexed-${version}`, res));
       for (const k of KEYS) expect(res.diffs[k]!.map((u) => messages[u - 1]!.label), k).toEqual([]);
       // ... and another build's bytes do not fit: the table is decided by the real output.
       for (const [other, table] of Object.entries(DATE_HIGH_BYTE_CLASSES)) {
         if (other === build) continue;
-        const wrong = compareMailbox(mailbox, { timeZone: 'UTC', indexVersion: index.minorVersion, rules: { dateHighByteClasses: table } });
+        const wrong = compareMailbox(mailbox, { ...base, rules: { dateHighByteClasses: table } });
         expect(wrong.diffs.ALL!.length, other).toBeGreaterThan(0);
       }
+      // ... and so does the other ICU generation (GB 18030-2005 against -2022).
+      const otherIcu = compareMailbox(mailbox, { ...base, charsets: defaultCharsetTables(icu === 'icu72' ? 'icu76' : 'icu72'), rules: { dateHighByteClasses } });
+      expect(otherIcu.diffs.ALL!.map((u) => messages[u - 1]!.label)).toEqual(['gb18030 2005/2022 mappings']);
     }, 120_000);
   }
 
