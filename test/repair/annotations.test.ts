@@ -4,7 +4,8 @@
 // moves it and the header's annotation counters follow; on a live Cyrus 3.6 (shared and private
 // message annotations plus a mailbox-level one, a quota root set) reconstruct -n finds nothing
 // afterwards, `quota -f -n` agrees with the root, and FETCH ANNOTATION shows the annotations on
-// the new UID (a snoozed one with the SNOOZED flag Cyrus keeps beside it).
+// the new UID (a snoozed one with the SNOOZED flag Cyrus keeps beside it); sync_client carries
+// them to the replica, which then agrees (messages, flags, SYNC_CRC and SYNC_CRC_ANNOT).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { recountAnnotUsed } from '../../src/repair/quota-annot.js';
 import { parseFiles, readFolder, readRaw } from '../../src/repair/state.js';
 import { describeInterop } from '../harness/env.js';
 import { CyrusInstance } from '../harness/instance.js';
+import { compareReplica, syncClient } from '../harness/tools.js';
 import { copyOf, indexFixture } from '../helpers/fixtures.js';
 import { indexPath, mailboxWith, reconstructComplaints, repairCli } from './helpers.js';
 
@@ -63,11 +65,13 @@ describe('annotations of a renumbered file (real v17 fixture)', () => {
 
 describeInterop('annotations of a renumbered file (live Cyrus)', () => {
   let inst: CyrusInstance;
+  let replica: CyrusInstance;
   beforeAll(async () => {
-    inst = await CyrusInstance.start({ name: 'annmv' });
-  }, 60_000);
+    ({ master: inst, replica } = await CyrusInstance.startPair({ name: 'annmv' }));
+  }, 90_000);
   afterAll(async () => {
     await inst?.stop();
+    await replica?.stop();
   });
 
   it('follow the file to its new UID: reconstruct -n and quota -f find nothing, FETCH ANNOTATION shows them', async () => {
@@ -83,6 +87,8 @@ describeInterop('annotations of a renumbered file (live Cyrus)', () => {
       await c.setMetadata('INBOX', '/shared/comment', 'a mailbox-level note');
     });
     expect(await reconstructComplaints(inst, mailbox)).toEqual([]);
+    await syncClient(inst, { users: ['anno'] });
+    expect(await compareReplica(inst, replica, [mailbox])).toEqual([]);
     const lastUid = decodeIndex(readFileSync(indexPath(dir))).header.lastUid;
     const annBefore = readFileSync(join(dir, 'cyrus.annotations'));
     dropRecord(dir, 2);
@@ -109,6 +115,20 @@ describeInterop('annotations of a renumbered file (live Cyrus)', () => {
     expect(seen.get(lastUid + 1)).toContain('private two');
     expect(seen.get(3)).toContain('note on three');
     expect(await inst.withImap('anno', (c) => c.getMetadata('INBOX', '/shared/comment'))).toBe('a mailbox-level note');
+
+    // Replication: the replica drops its uid 2, gets the new UID with the annotations; same
+    // messages, flags and SYNC_CRCs (SYNC_CRC_ANNOT hashes the annotations) on both.
+    await syncClient(inst, { users: ['anno'] });
+    expect(await compareReplica(inst, replica, [mailbox])).toEqual([]);
+    replica.addLogin('anno');
+    const onReplica = await replica.withImap('anno', async (c) => {
+      await c.examine('INBOX');
+      const f = await c.uidFetch(`${lastUid + 1}`, 'UID ANNOTATION (/comment (value.shared value.priv))');
+      return JSON.stringify(f[0]?.attrs.get('ANNOTATION'));
+    });
+    expect(onReplica).toContain('note on two');
+    expect(onReplica).toContain('private two');
+    expect(await reconstructComplaints(replica, mailbox)).toEqual([]);
 
     // --undo puts cyrus.annotations back as it was (the sessions above wrote the index: --force).
     const undo = repairCli(inst, ['--undo', run.json.mailboxes[0].backup, '--force', '--json']);
