@@ -4,8 +4,8 @@
 // afterwards Cyrus's `quota -f -n` (which recounts every mailbox and reports each root whose
 // stored usage differs) finds nothing, GETQUOTAROOT shows the usage of the messages IMAP lists,
 // and reconstruct -n has nothing to say. --dry-run shows the change and writes nothing; --undo
-// takes it back. Both quota databases Cyrus 3.6 offers are covered: quotalegacy (the default,
-// one file per root) and twoskip.
+// takes it back. The quota databases Cyrus 3.6 offers are covered: quotalegacy (the default,
+// one file per root), twoskip, skiplist and flat.
 import { chownSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ function storedQuota(inst: CyrusInstance, root: string, backend: string): QuotaE
     expect(encodeQuotaFile(q).toString()).toBe(bytes.toString()); // Cyrus's own bytes, or ours
     return q;
   }
-  const db = readDb(readFileSync(join(inst.configDir, 'quotas.db')), undefined, { expect: 'twoskip' });
+  const db = readDb(readFileSync(join(inst.configDir, 'quotas.db')), undefined, { expect: backend });
   const rec = db.records.find((r) => r.key.toString() === root)!;
   const q = decodeQuotaValue(rec.value);
   expect(encodeQuotaValue(q).toString()).toBe(rec.value.toString());
@@ -105,7 +105,7 @@ const CASES: Case[] = [
   },
 ];
 
-for (const backend of ['quotalegacy', 'twoskip'] as const) {
+for (const backend of ['quotalegacy', 'twoskip', 'skiplist', 'flat'] as const) {
   describeInterop(`repair keeps the quota root's usage (quota_db: ${backend})`, () => {
     let inst: CyrusInstance;
     const dirs = new Map<string, string>();
