@@ -4,7 +4,7 @@
 // discovery order; nothing accumulates per spool except counters.
 import { finding, type Finding, type FindingCode } from '../findings.js';
 import { confirm, type FirstLook } from './confirm.js';
-import { BATCH_BYTES, BATCH_FILES, HashPool, type HashResult, type HashTask } from './pool.js';
+import { BATCH_BYTES, BATCH_FILES, HashPool, type HashResult, type HashTask, type WorkerParseSettings } from './pool.js';
 import type { Progress } from './progress.js';
 import { readMailbox } from './read.js';
 import type { Reporter } from './report.js';
@@ -27,6 +27,9 @@ export interface RunOptions {
   lockTimeoutMs?: number;
   /** --deep: the workers also parse each message; cache records are compared (CACHE_STALE). */
   deep?: boolean;
+  /** --deep: how Cyrus parses on this server (imapd.conf's settings; the time zone defaults to
+   *  this machine's). Absent: Cyrus's defaults. */
+  parse?: WorkerParseSettings;
 }
 
 export interface RunResult {
@@ -48,7 +51,7 @@ const FILE_CODES = new Set<FindingCode>(['FILE_MISSING', 'FILE_UNREADABLE', 'SIZ
 
 export async function runCheck(o: RunOptions): Promise<RunResult> {
   const started = process.hrtime.bigint();
-  const pool = new HashPool(o.jobs);
+  const pool = new HashPool(o.jobs, o.deep ? o.parse : undefined);
   // Enough mailboxes read ahead that the pool never waits on the next index being read.
   const window = o.window ?? Math.max(4, 2 * o.jobs + 2);
   const counts: Counters = { mailboxes: 0, messages: 0, files: 0, bytes: 0 };

@@ -1,7 +1,10 @@
 // `cyrus-fsck check`: parses options, wires discovery, the pipeline, output and signals.
 // The logic lives in src/check/.
 import type { Command } from 'commander';
-import { ExitCode, usageError } from '../../errors.js';
+import { ExitCode, operationalError, usageError } from '../../errors.js';
+import { ConfigError } from '../../config/imapd-conf.js';
+import { configPath, loadConfig } from '../../config/load.js';
+import { parseOptionsFromConfig } from '../../config/parse-options.js';
 import { discover } from '../../check/discover.js';
 import { createProgress } from '../../check/progress.js';
 import { Reporter } from '../../check/report.js';
@@ -41,6 +44,10 @@ Examples:
   cyrus-fsck check --path /backup/spool     folders on disk, no config needed (copies, backups)
   cyrus-fsck check --json > report.json     one JSON document for scripts
   cyrus-fsck check --deep -u alice          also compare cache records with a fresh parse
+  cyrus-fsck check --deep --path /backup/spool -C /etc/imapd.conf
+                                            --path with the server's parse settings
+                                            (maxheaderlines, boundary_limit, rfc2046_strict,
+                                            rfc2047_utf8; without -C, Cyrus's defaults)
 
 Exit codes:
   0   no problems
@@ -49,6 +56,16 @@ Exit codes:
   16  usage error
   32  interrupted (SIGINT/SIGTERM): what was found so far is printed
 `;
+
+/** imapd.conf's parse settings; a value Cyrus would refuse to start with is exit 8. */
+function deepSettings(config: string | undefined) {
+  try {
+    return parseOptionsFromConfig(loadConfig(configPath(config)));
+  } catch (e) {
+    if (e instanceof ConfigError) throw operationalError(e.message);
+    throw e;
+  }
+}
 
 export const register: Register = (program: Command, outcome) => {
   const cmd = program
@@ -72,9 +89,12 @@ export const register: Register = (program: Command, outcome) => {
   cmd.addHelpText('after', HELP);
   cmd.action(async (mailboxes: string[], opts: CheckOptions) => {
     checkOutputOptions(opts);
-    if (opts.path && (mailboxes.length || opts.user || opts.partition || opts.config)) {
-      throw usageError('--path takes folders directly; it cannot be combined with MAILBOX, -u, -p or -C');
+    if (opts.path && (mailboxes.length || opts.user || opts.partition)) {
+      throw usageError('--path takes folders directly; it cannot be combined with MAILBOX, -u or -p');
     }
+    // --deep parses as the server does: imapd.conf's parse settings (with --path only when -C
+    // names a config; otherwise Cyrus's defaults).
+    const parse = opts.deep && (!opts.path || opts.config) ? deepSettings(opts.config) : undefined;
     const mode = opts.json ? 'json' : opts.ndjson ? 'ndjson' : 'human';
     const reporter = new Reporter({ mode, quiet: opts.quiet, verbose: opts.verbose, out: process.stdout, err: process.stderr });
     const progress = createProgress(opts.progress);
@@ -91,6 +111,7 @@ export const register: Register = (program: Command, outcome) => {
         progress,
         signal: ac.signal,
         deep: opts.deep === true,
+        parse,
       });
       if (interrupted) outcome.code = ExitCode.INTERRUPTED;
       else outcome.code = Object.keys(summary.findings).length > 0 ? ExitCode.PROBLEMS_LEFT : ExitCode.OK;
