@@ -10,7 +10,8 @@ const SEPARATOR = (c: number) => c === 0x20 || c === 0x2c || c === 0x2d || c ===
 // indexes its class table with a *signed* char, so an 8-bit byte reads the 127 longs before the
 // table: whatever the build put there decides whether the byte counts as a letter or a digit
 // (and a "digit" adds its negative value to the number). Undefined behaviour, so it differs per
-// build: these are the low 5 bits found before the table in Debian's libcyrus.so.0, for bytes
+// build: these are the low 5 bits found before the table in libcyrus.so.0 of Debian's and
+// Ubuntu's packages, for bytes
 // 0x80–0xFF (0xFF reads the table's own first entry), one table per build we have checked
 // against reconstruct. The special/separator tables read zeros there in all of them.
 const HIGH_CLASS_DEBIAN12_361 = [
@@ -37,9 +38,16 @@ const HIGH_CLASS_DEBIAN13_3102 = [
   12, 12, 0, 13, 12, 15, 0, 13, 12, 1, 0, 0, 0, 0, 0, 0, 28, 1, 0, 0, 0, 21, 9, 9, 21, 21, 24, 24, 24, 24, 24, 24,
   24, 24, 24, 24, 0, 0, 0, 0, 31, 26, 23, 20, 17, 14, 0, 28, 25, 22, 20, 17, 0, 0, 0, 31, 31, 31, 31, 30, 30, 0, 0, 0,
 ];
+const HIGH_CLASS_UBUNTU2204_343 = [
+  5, 4, 0, 16, 21, 22, 4, 0, 16, 21, 19, 0, 4, 0, 16, 3, 5, 4, 0, 24, 16, 28, 0, 4, 0, 24, 5, 15, 5, 1, 1, 26,
+  19, 0, 5, 0, 5, 4, 3, 18, 5, 21, 14, 0, 5, 9, 0, 6, 7, 9, 23, 0, 5, 5, 4, 9, 0, 7, 18, 0, 0, 6, 15, 16,
+  18, 0, 5, 20, 13, 14, 19, 5, 14, 14, 0, 19, 5, 14, 5, 19, 19, 19, 4, 0, 11, 12, 15, 15, 19, 4, 0, 15, 19, 2, 7, 3,
+  1, 8, 19, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 25, 0, 30, 28, 28, 12, 28, 28, 28, 28, 12, 12, 20, 0, 0, 0, 0,
+];
 /** The class each build reads for bytes 0x80–0xFF, by the Cyrus build it was read from. */
 export const DATE_HIGH_BYTE_CLASSES: Readonly<Record<string, readonly number[]>> = Object.freeze({
   'debian11-3.2.6': HIGH_CLASS_DEBIAN11_326,
+  'ubuntu2204-3.4.3': HIGH_CLASS_UBUNTU2204_343,
   'debian12-3.6.1': HIGH_CLASS_DEBIAN12_361,
   'debian13-3.10.2': HIGH_CLASS_DEBIAN13_3102,
   'debian-sid-3.12.4': HIGH_CLASS_DEBIAN_SID_3124,

@@ -16,9 +16,8 @@ import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
  *      written like message/rfc822; a message/* part keeps its Content-Transfer-Encoding (SECTION
  *      encoding, decoded size and content GUID); an unparsable Content-Type becomes
  *      "application/octet-stream" (lower case, unlike parsed types) instead of the default type.
- * All three match real Cyrus 3.2.6, 3.6.1, 3.10.2 and 3.12.4 byte for byte on an 881-message corpus
- * (test/message/oracle*.test.ts). Read from the source only: the 3.2-only rules on a 1-byte part
- * and on controls in quoted phrases (the corpus has neither), and 3.4 itself (no real 3.4 run).
+ * All three match real Cyrus 3.2.6, 3.4.3, 3.6.1, 3.10.2 and 3.12.4 byte for byte on an 881-message
+ * corpus and ~600 crafted messages (test/message/oracle*.test.ts).
  * Refused: 12 (only 3.12 development snapshots wrote it); 4–6 (3.0: SECTION without decoded
  * sizes, charsets named by ICU's internal converter names, content GUIDs permuted by a CRC of
  * type and charset name, older date, parameter and RFC 2047 parsers; no real 3.0 to check
@@ -50,7 +49,8 @@ export interface Rules {
   /** 3.12: a Content-Type that does not parse becomes application/octet-stream. */
   badTypeIsOctetStream: boolean;
   /** What lib/times.c reads (out of bounds, so per build) as the class of bytes 0x80–0xFF in a
-   *  Date: header. Default per version: Debian 11's 3.2.6, Debian 12's 3.6.1 (for all of v11;
+   *  Date: header. Default per version: Debian 11's 3.2.6 or Ubuntu 22.04's 3.4.3 (v10 by index
+   *  version), Debian 12's 3.6.1 (for all of v11;
    *  Debian 13's 3.10.2 reads other bytes: DATE_HIGH_BYTE_CLASSES['debian13-3.10.2']), sid's
    *  3.12.4. Other builds of the same release may read yet other bytes. */
   dateHighByteClasses: readonly number[];
@@ -71,7 +71,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     messageEncoding: v312,
     badTypeIsOctetStream: v312,
     dateHighByteClasses:
-      DATE_HIGH_BYTE_CLASSES[v312 ? 'debian-sid-3.12.4' : cacheVersion >= 11 ? 'debian12-3.6.1' : 'debian11-3.2.6']!,
+      DATE_HIGH_BYTE_CLASSES[v312 ? 'debian-sid-3.12.4' : cacheVersion >= 11 ? 'debian12-3.6.1' : v34 ? 'ubuntu2204-3.4.3' : 'debian11-3.2.6']!,
   };
 }
 

@@ -6,7 +6,8 @@
 # chroot, so the harness's own chroots are not touched. Also records that Cyrus 3.2's reconstruct
 # crashes on CRASHES_CYRUS_32. Needs root, node.
 #
-#   make-release-fixtures.sh [SUITE...]     default: bullseye trixie sid   (3.2.6, 3.10.2, 3.12.4)
+#   make-release-fixtures.sh [SUITE...]     default: bullseye trixie sid   (3.2.6, 3.10.2, 3.12.4);
+#                                            jammy (Ubuntu 22.04, 3.4.3) if a chroot of it exists
 #   env: CHROOTS=/tmp/chroots  WORK=/tmp/release-fixtures-work
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -60,8 +61,9 @@ for suite in "${SUITES[@]}"; do
   if [ "$suite" = bullseye ]; then
     index_into "$R" user.corpus "$WORK/msgs/crash" "$WORK/crash-$short" "$S/reconstruct-crash.txt"
   fi
-  printf 'Cyrus: Debian %s package cyrus-imapd %s\nMade by: test/message/make-release-fixtures.sh on %s\nTZ=UTC; message N. mtime 1700000000 + 3600 s x N\n' \
-    "$suite" "$version" "$(date -u +%F)" > "$S/ENVIRONMENT.txt"
+  distro=$(. "$R/etc/os-release" && echo "$PRETTY_NAME")
+  printf 'Cyrus: %s (%s) package cyrus-imapd %s\nMade by: test/message/make-release-fixtures.sh on %s\nTZ=UTC; message N. mtime 1700000000 + 3600 s x N\n' \
+    "$distro" "$suite" "$version" "$(date -u +%F)" > "$S/ENVIRONMENT.txt"
   umount "$R/proc"
   tar czf "$OUT/crafted-indexed-$short.tar.gz" -C "$WORK/stage-$short" crafted-indexed
   echo "wrote $OUT/crafted-indexed-$short.tar.gz ($(ls "$S/mailbox" | wc -l) files)"

@@ -1,7 +1,8 @@
-// Oracle for what the corpus does not exercise, per release: release-crafted.ts's 605 messages
+// Oracle for what the corpus does not exercise, per release: release-crafted.ts's 609 messages
 // (the release rules, every 8-bit byte in three places of a Date:, crafted.ts's edge cases and a
-// charset fuzz) indexed by real Cyrus 3.2.6, 3.10.2 and 3.12.4 (test/message/fixtures/, made by
-// make-release-fixtures.sh). Every field and cache item must be what that release wrote.
+// charset fuzz) indexed by real Cyrus 3.2.6, 3.4.3 (Ubuntu 22.04), 3.10.2 and 3.12.4 (made by
+// make-release-fixtures.sh into test/message/fixtures/). Every field and cache item must be what
+// that release wrote.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { releaseCraftedMessages, CRASHES_CYRUS_32 } from './release-crafted.js';
 import { expectedCacheRecord } from '../../src/message/record.js';
 import { DATE_HIGH_BYTE_CLASSES } from '../../src/message/datetime.js';
 import { defaultCharsetTables } from '../../src/message/charset.js';
+import { rulesFor } from '../../src/message/options.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'crafted-releases-'));
@@ -25,13 +27,14 @@ function unpack(version: string): string {
   return join(dir, 'crafted-indexed');
 }
 
-describe('crafted messages against real Cyrus 3.2.6, 3.10.2 and 3.12.4 (oracle)', () => {
+describe('crafted messages against real Cyrus 3.2.6, 3.4.3, 3.10.2 and 3.12.4 (oracle)', () => {
   const messages = releaseCraftedMessages();
 
   // Which build's bytes for 8-bit Date: characters and which ICU apply (3.10.2 on Debian 13 is
   // not v11's default, Debian 12's 3.6.1 with ICU 72).
   const RELEASES = [
     { version: '3.2.6', cacheVersion: 10, build: 'debian11-3.2.6', icu: 'icu72' },
+    { version: '3.4.3', cacheVersion: 10, build: 'ubuntu2204-3.4.3', icu: 'icu72' },
     { version: '3.10.2', cacheVersion: 11, build: 'debian13-3.10.2', icu: 'icu76' },
     { version: '3.12.4', cacheVersion: 13, build: 'debian-sid-3.12.4', icu: 'icu76' },
   ] as const;
@@ -61,6 +64,15 @@ describe('crafted messages against real Cyrus 3.2.6, 3.10.2 and 3.12.4 (oracle)'
       expect(otherIcu.diffs.ALL!.map((u) => messages[u - 1]!.label)).toEqual(['gb18030 2005/2022 mappings']);
     }, 120_000);
   }
+
+  it('the 3.2/3.4 rule on controls in quoted address phrases is decided by the real output', () => {
+    for (const [version, indexVersion] of [['3.2.6', 16], ['3.4.3', 17]] as const) {
+      const mailbox = join(unpack(version), 'mailbox');
+      const flipped = !rulesFor(10, indexVersion).quotedPhraseControls;
+      const res = compareMailbox(mailbox, { timeZone: 'UTC', indexVersion, rules: { quotedPhraseControls: flipped, dateHighByteClasses: rulesFor(10, indexVersion).dateHighByteClasses } });
+      expect(res.diffs.ALL!.map((u) => messages[u - 1]!.label), version).toEqual(['quoted phrase with bare CR', 'quoted phrase with TAB and ctl']);
+    }
+  }, 60_000);
 
   it("Cyrus 3.2.6's reconstruct crashed on the 1-byte part before a boundary; we flag that message", () => {
     const log = readFileSync(join(unpack('3.2.6'), 'reconstruct-crash.txt'), 'latin1');

@@ -1,9 +1,8 @@
 // One hand-made message per release rule (src/message/options.ts), run through the cache versions
 // (and, for 10, the index versions) that differ on it. The rules that the corpus oracles prove
 // (oracle-releases.test.ts) are shown here on their smallest case; boundaryNeedsTwo and
-// quotedPhraseControls (Cyrus 3.2 vs 3.4, both cache v10) are NOT in the corpus: these tests are
-// their only check, and what they expect is read from lib/parseaddr.c and imap/message.c of
-// cyrus-imapd-3.2.6 and 3.4.9, not seen from a real Cyrus.
+// quotedPhraseControls (Cyrus 3.2 vs 3.4, both cache v10) are not in the corpus: the crafted
+// oracle (oracle-crafted-releases.test.ts) checks them against real 3.2.6 and 3.4.3.
 import { describe, expect, it } from 'vitest';
 import { expectedCacheRecord } from '../../src/message/record.js';
 import { SUPPORTED_CACHE_VERSIONS, UnsupportedCacheVersionError, type ParseOptions } from '../../src/message/options.js';
