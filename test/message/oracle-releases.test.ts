@@ -5,14 +5,16 @@
 // decides it: the match must break, so the rule is proven by real output, not only read from
 // the source.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import { compareMailbox, formatRates, KEYS } from './oracle.js';
 import { readIndexFields } from './index-fields.js';
-import { rulesFor, type Rules } from '../../src/message/options.js';
+import { rulesFor, UnsupportedCacheVersionError, type Rules } from '../../src/message/options.js';
+import { decodeCacheRecord } from '../../src/format/cache.js';
+import { expectedCacheRecord } from '../../src/message/record.js';
 
 const RELEASES = [
   { release: '3.2.6', cacheVersion: 10, indexVersion: 16 },
@@ -22,12 +24,12 @@ const RELEASES = [
 ] as const;
 type Release = (typeof RELEASES)[number]['release'];
 
-/** 3.4.3 (Ubuntu 22.04) is kept as its cyrus.index/cache only (test/message/fixtures): the
- *  message files are the corpus's, linked in beside them. */
-function corpus343(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'corpus-343-'));
-  execFileSync('tar', ['xzf', join(import.meta.dirname, 'fixtures', 'corpus-index-3.4.3.tar.gz'), '-C', dir]);
-  const mailbox = join(dir, 'corpus-index-3.4.3');
+/** 3.4.3 (Ubuntu 22.04) and 3.0.13 (Ubuntu 20.04) are kept as their cyrus.index/cache only
+ *  (test/message/fixtures): the message files are the corpus's, linked in beside them. */
+function corpusIndexOnly(version: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `corpus-${version}-`));
+  execFileSync('tar', ['xzf', join(import.meta.dirname, 'fixtures', `corpus-index-${version}.tar.gz`), '-C', dir]);
+  const mailbox = join(dir, `corpus-index-${version}`);
   const files = join(fixture('corpus-indexed'), 'corpus-indexed', 'mailbox');
   for (const f of readdirSync(files)) if (/^\d+\.$/.test(f)) symlinkSync(join(files, f), join(mailbox, f));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +38,7 @@ function corpus343(): string {
 const mailboxes = new Map<Release, string>();
 function mailboxOf(release: Release): string {
   let m = mailboxes.get(release);
-  if (!m) mailboxes.set(release, (m = release === '3.4.3' ? corpus343() : join(fixture(`corpus-indexed-${release}`), 'corpus-indexed', 'mailbox')));
+  if (!m) mailboxes.set(release, (m = release === '3.4.3' ? corpusIndexOnly(release) : join(fixture(`corpus-indexed-${release}`), 'corpus-indexed', 'mailbox')));
   return m;
 }
 
@@ -68,6 +70,27 @@ describe('message parsing against other real Cyrus releases (oracle)', () => {
       expect(res.diffs.ALL).toEqual([]);
     });
   }
+
+  it('cache v6 (real Cyrus 3.0.13, Ubuntu 20.04) is refused: 3.2 rules would get SECTION and HEADERS wrong', () => {
+    const dir = corpusIndexOnly('3.0.13');
+    const index = readIndexFields(join(dir, 'cyrus.index'));
+    expect(index.minorVersion).toBe(13);
+    expect(new Set(index.records.map((r) => r.cacheVersion))).toEqual(new Set([6]));
+    const cache = readFileSync(join(dir, 'cyrus.cache'));
+    let section = 0;
+    let headers = 0;
+    for (const r of index.records) {
+      const path = join(dir, `${r.uid}.`);
+      expect(() => expectedCacheRecord(path, { cacheVersion: r.cacheVersion })).toThrow(UnsupportedCacheVersionError);
+      const want = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion).items;
+      const got = expectedCacheRecord(path, { cacheVersion: 10, indexVersion: 16 }).items;
+      if (got.SECTION.equals(want.SECTION)) section++;
+      if (got.HEADERS.equals(want.HEADERS)) headers++;
+    }
+    console.log(`3.0.13 (v6) with 3.2's rules: SECTION ${section}/881, HEADERS ${headers}/881`);
+    expect(section).toBe(0); // no decoded sizes, ICU converter names, permuted content GUIDs
+    expect(headers).toBeLessThan(881); // another cached-header list
+  }, 120_000);
 
   // The release whose output decides each rule (flipping it there must break the match).
   // boundaryNeedsTwo and quotedPhraseControls (3.2 only) are not exercised by the corpus: see
