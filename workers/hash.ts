@@ -29,8 +29,9 @@ export interface HashTask {
   uids: Uint32Array;
   /** Per file, an index into `dirs`; absent when every file is in dirs[0]. */
   dirOf?: Uint8Array;
-  /** Per file, the size its index record states: the read stops one byte past it. */
-  sizes: Float64Array;
+  /** Per file, the size its index record states: the read stops one byte past it. Absent (files
+   *  hashed before their index was read): each file is read to its end. */
+  sizes?: Float64Array;
   /** check --deep: per file, the cache_version to reproduce by parsing it (0 = no parse). */
   parse?: Uint8Array;
 }
@@ -84,7 +85,8 @@ let buffer: Buffer | undefined;
 /**
  * Hashes one file. `expectedSize` (the record's) lets the usual case skip fstat(): read up to
  * one byte past it and see end of file; a file of another size, or anything odd, is then looked
- * at with fstat() and hashed as it is. Without it, fstat() decides how much to read.
+ * at with fstat() and hashed as it is. Without it (-1), a file under CHUNK bytes is read to its
+ * end the same way; bigger ones, and anything odd, by fstat().
  */
 export function hashFile(path: string, cacheVersion = 0, expectedSize = -1): HashResult {
   buffer ??= Buffer.allocUnsafe(CHUNK + 4096).subarray(SKEW, SKEW + CHUNK);
@@ -96,7 +98,7 @@ export function hashFile(path: string, cacheVersion = 0, expectedSize = -1): Has
     return { size: 0, sha1: NO_DIGEST, error: errnoOf(e) };
   }
   try {
-    const res = (expectedSize > 0 ? readExpected(fd, expectedSize) : undefined) ?? readByStat(fd);
+    const res = (expectedSize > 0 ? readExpected(fd, expectedSize) : expectedSize < 0 ? readSmall(fd) : undefined) ?? readByStat(fd);
     if (cacheVersion && !res.error) {
       // Parsed from the bytes just read when they are still in the buffer; a big file is parsed
       // streaming from disk (one read window), not held whole.
@@ -107,6 +109,22 @@ export function hashFile(path: string, cacheVersion = 0, expectedSize = -1): Has
     return { size: 0, sha1: NO_DIGEST, error: errnoOf(e) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A file of unknown size: read until end of file (a read that returns 0, as a plain read-to-EOF
+ * does). Undefined for an empty answer (a FIFO without writer reads as empty too), a file of
+ * CHUNK bytes or more, or a read error (EISDIR…): the caller decides by fstat().
+ */
+function readSmall(fd: number): HashResult | undefined {
+  const buf = buffer!;
+  try {
+    const n = readFull(fd, buf, 0, CHUNK);
+    if (n === 0 || n === CHUNK) return undefined;
+    return { size: n, sha1: oneShot('sha1', buf.subarray(0, n), 'hex') };
+  } catch {
+    return undefined;
   }
 }
 
@@ -233,7 +251,7 @@ function hashAll(task: HashTask): HashBatchResult {
   if (task.parse) parsed = new Array(n);
   for (let i = 0; i < n; i++) {
     const dir = task.dirs[task.dirOf ? task.dirOf[i]! : 0]!;
-    const r = hashFile(`${dir}/${task.uids[i]}.`, task.parse ? task.parse[i]! : 0, task.sizes[i]!);
+    const r = hashFile(`${dir}/${task.uids[i]}.`, task.parse ? task.parse[i]! : 0, task.sizes ? task.sizes[i]! : -1);
     sizes[i] = r.size;
     digests[i] = r.sha1;
     if (r.error) (errors ??= []).push([i, r.error]);

@@ -117,8 +117,11 @@ export interface MetaVerdict {
 }
 
 const ZERO_GUID = '0'.repeat(40);
-const hasUnnamed = (words: readonly number[], named: readonly number[]) =>
-  words.some((w, i) => ((w & ~(named[i] ?? 0)) >>> 0) !== 0);
+/** A set user-flag bit whose slot has no name (`named`: the named slots' bits, word by word). */
+function hasUnnamed(words: readonly number[], named: Uint32Array): boolean {
+  for (let i = 0; i < words.length && i < 4; i++) if (((words[i]! & ~named[i]!) >>> 0) !== 0) return true;
+  return false;
+}
 const isUnlinked = (r: IndexRecord) => (r.internalFlags & InternalFlag.UNLINKED) !== 0;
 const isExpunged = (r: IndexRecord) => (r.internalFlags & InternalFlag.EXPUNGED) !== 0;
 /** A record Cyrus itself wiped (reconstruct: uid 0, EXPUNGED|UNLINKED): waiting for a repack. */
@@ -222,11 +225,10 @@ export function verifyMetadata(d: MailboxData, scan: FolderScan, archiveScan?: F
   const userFlags = d.header?.userFlags;
   const named = (n: number) => !!userFlags?.[n];
   // Bit masks of the named slots, word by word: the per-record test is then four ANDs.
-  const namedMask = [0, 1, 2, 3].map((w) => {
-    let m = 0;
-    for (let b = 0; b < 32; b++) if (named(w * 32 + b)) m |= 1 << b;
-    return m >>> 0;
-  });
+  // A typed array: a plain one holds small integers or doubles depending on bit 31, and meeting
+  // both kinds deoptimized the loop below.
+  const namedMask = new Uint32Array(4);
+  for (let n = 0; n < 128; n++) if (named(n)) namedMask[n >> 5]! |= 1 << (n & 31);
   const live: IndexRecord[] = [];
   const uids: number[] = [];
   let prevUid = 0;
