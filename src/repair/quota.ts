@@ -20,6 +20,7 @@ import { applyQuotaDelta, decodeQuotaFile, decodeQuotaValue, encodeQuotaFile, en
 import { replaceFile } from './atomic.js';
 import type { LockWait } from './locks.js';
 import type { Plan, QuotaChange } from './plan.js';
+import type { SalvagedIndex } from './salvage.js';
 import type { RawMailbox } from './state.js';
 
 /** Where imapd.conf says the quota database is. */
@@ -76,10 +77,11 @@ const fmt = (d: QuotaVector) =>
 
 /**
  * Adds the quota change of a plan (plan.quota and a 'quota-usage' action) when the mailbox has
- * a quota root and the usage its header states changes. Without a readable old header the
- * previous contribution is unknown: reported as left (`quota -f` recomputes it).
+ * a quota root and the usage its header states changes. Without the old header (missing, or its
+ * CRC wrong and no single byte explains it) the previous contribution is unknown: reported as
+ * left (`quota -f` recounts it; Cyrus's reconstruct would add the whole usage again).
  */
-export function planQuota(plan: Plan, raw: RawMailbox, loc: QuotaDbLocation | undefined): void {
+export function planQuota(plan: Plan, raw: RawMailbox, loc: QuotaDbLocation | undefined, salvaged?: SalvagedIndex): void {
   if (plan.noop || !plan.target || !loc) return;
   let root: string | null = null;
   try {
@@ -90,9 +92,10 @@ export function planQuota(plan: Plan, raw: RawMailbox, loc: QuotaDbLocation | un
   if (!root) return;
   const after = headerOf(plan.target.index);
   if (!after) return;
-  const before = headerOf(raw.index);
+  // The header Cyrus last committed: as read, or as restored exactly from one damaged byte.
+  const before = headerOf(raw.index) ?? (salvaged?.headerCorrected ? salvaged.header : undefined);
   if (!before) {
-    plan.actions.push({ kind: 'quota-usage', outcome: 'left', severity: 'warning', field: root, message: `quota root ${root}: the old index header is unreadable, so this mailbox's share of the usage is unknown; run Cyrus's quota -f ${root}` });
+    plan.actions.push({ kind: 'quota-usage', outcome: 'left', severity: 'warning', field: root, message: `quota root ${root}: the old index header is missing or damaged, so this mailbox's share of the usage as Cyrus last counted it is unknown; run Cyrus's quota -f ${root}` });
     return;
   }
   const was = usageOf(before);

@@ -68,7 +68,7 @@ async function planFrom(t: RepairTarget, run: RepairRun, lockedIndex: Parameters
   hints.replica = replica;
   const plan = makePlan(d, facts, parsed, hints, { ...run.options, now });
   recountAnnotUsed(plan, raw, t.quotaDb?.annotationsDb);
-  planQuota(plan, raw, t.quotaDb);
+  planQuota(plan, raw, t.quotaDb, d.index);
   return { plan, raw, facts };
 }
 

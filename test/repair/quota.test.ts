@@ -18,7 +18,7 @@ import { generateMessage, Rng } from '../harness/mime.js';
 import { imapView, mbpath } from '../harness/tools.js';
 import { loadConfig } from '../../src/config/index.js';
 import { quotaDbLocation, quotaLegacyPath } from '../../src/repair/quota.js';
-import { indexPath, mailboxWith, reconstructComplaints, repairCli } from './helpers.js';
+import { flip, HDR, indexPath, mailboxWith, reconstructComplaints, repairCli } from './helpers.js';
 
 const LIMIT_KB = 100000;
 
@@ -90,6 +90,17 @@ const CASES: Case[] = [
       const st = statSync(join(dir, '1.'));
       chownSync(to, st.uid, st.gid);
       return [m.bytes.length, 1];
+    },
+  },
+  {
+    user: 'qhdrbyte',
+    damage: (dir) => {
+      // One byte of the index header rotted (its CRC now fails) and a file lost: the header as
+      // Cyrus committed it is restored exactly from the CRC, so the root still moves by the loss.
+      const size = statSync(join(dir, '2.')).size;
+      unlinkSync(join(dir, '2.'));
+      flip(indexPath(dir), HDR.answered);
+      return [-size, -1];
     },
   },
   {
