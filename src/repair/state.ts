@@ -3,9 +3,10 @@
 // a full parse where plan.ts asks for one). I/O only; the decisions are in plan.ts.
 //
 // A big folder's files are hashed and parsed on all cores (FilePool: piscina threads running
-// workers/repair-files.js over batches of UIDs); a small one in this thread, where starting the
-// threads would cost more than it saves. Workers only read message files: cyrus.index and every
-// lock stay in this thread.
+// workers/repair-files.js over batches of UIDs) when there are 3 or more; a small folder, or any
+// folder on a 2-core machine, in this thread with the same code, where starting the threads
+// would cost more than it saves (figures at DEFAULT_THREADS). Workers only read message files:
+// cyrus.index and every lock stay in this thread.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -154,7 +155,14 @@ export async function readFolder(dir: string, pool?: FilePool): Promise<FolderFa
   const unreadable = new Map<number, string>();
   const threads = pool?.for(scan.uids.length);
   const parts = batches([...scan.uids], HASH_BATCH);
-  const results = await Promise.all(parts.map((uids) => (threads ? threads.run({ dir, uids, hash: true }) : repairFiles({ dir, uids, hash: true }))));
+  let results: RepairFilesResult[] = [];
+  if (threads) results = await Promise.all(parts.map((uids) => threads.run({ dir, uids, hash: true })));
+  else {
+    for (const uids of parts) {
+      results.push(await repairFiles({ dir, uids, hash: true }));
+      await new Promise((r) => setImmediate(r)); // between batches, let a SIGINT handler run
+    }
+  }
   results.forEach((res, b) => {
     const uids = parts[b]!;
     const failed = new Map(res.errors ?? []);
