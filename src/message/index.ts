@@ -7,14 +7,16 @@
 //       items: the ten cache items (format/cache.ts CacheItems); cacheRecord: the encoded record.
 //       Throws MessageParseError (EMPTY, TOO_DEEP), UnsupportedCacheVersionError, fs errors.
 //   parseMessage(source, options?) → ParsedMessage (the MIME tree) and recordFromParsed(parsed, options?)
-//   parseDateHeader(value, timeZone), withFallbacks(dates, internaldate, timeZone), toIndexTime(t)
+//   parseDateHeader(value, timeZone, negativeDates?, highByteClasses?), withFallbacks(dates,
+//       internaldate, timeZone), toIndexTime(t); DATE_HIGH_BYTE_CLASSES (per Cyrus build)
 //   decodeMimeHeader(bytes, options?) → UTF-8 (RFC 2047, as charset_parse_mimeheader)
 //   lookupCharset(name, tables?) → Charset | undefined ("known" as Cyrus + ICU decide)
 //   ParseOptions: cacheVersion (10 Cyrus 3.2/3.4 | 11 Cyrus 3.6–3.10 | 13 Cyrus 3.12; others throw
 //       UnsupportedCacheVersionError), indexVersion (cyrus.index minor version: with cache 10,
 //       16 = Cyrus 3.2, else 3.4), rules (override single release behaviours, see Rules),
 //       maxHeaderLines, boundaryLimit, rfc2046Strict, rfc2047Utf8, timeZone (IANA, the Cyrus
-//       host's), charsets, maxHeaderBytes, maxDepth.
+//       host's), charsets (defaultCharsetTables('icu72' | 'icu76'); default by version),
+//       maxHeaderBytes, maxDepth.
 //   rulesFor(cacheVersion, indexVersion?) → Rules: what differs between those releases.
 //   FileSource / BufferSource: streaming byte sources (bounded memory for any file size).
 export { expectedCacheRecord, recordFromParsed, type ExpectedCacheRecord, type ExpectedRecordFields } from './record.js';

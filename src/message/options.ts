@@ -11,7 +11,8 @@ import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
  *      only BOUNDARY (not BOUNDARY*) names a boundary, a 1-byte part before a boundary underflows
  *      its size, a CR or LF inside a quoted phrase of an address ends the address list. Which of
  *      3.2/3.4 applies: ParseOptions.indexVersion (default 3.4).
- *  11: Cyrus 3.6–3.10.
+ *  11: Cyrus 3.6–3.10 (defaults are Debian 12's 3.6.1 build: ICU 72 and its Date: quirk; a
+ *      3.10 on ICU 73+ needs charsets: defaultCharsetTables('icu76'), see Rules too).
  *  13: Cyrus 3.12. Against 11: 8-bit bytes stay in address domains; message/global is parsed and
  *      written like message/rfc822; a message/* part keeps its Content-Transfer-Encoding (SECTION
  *      encoding, decoded size and content GUID); an unparsable Content-Type becomes
