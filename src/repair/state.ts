@@ -203,8 +203,14 @@ function fromWorker(p: RepairParsed): ExpectedCacheRecord {
 export async function parseFilesPooled(facts: FolderFacts, uids: Iterable<number>, pool: FilePool | undefined, opts: Omit<ParseOptions, 'charsets'> = {}): Promise<Map<number, ExpectedCacheRecord>> {
   const want = [...uids].filter((uid) => (facts.files.get(uid)?.size ?? 0) > 0).sort((a, b) => a - b);
   const threads = pool?.for(want.length);
-  if (!threads) return parseFiles(facts, want, opts);
   const out = new Map<number, ExpectedCacheRecord>();
+  if (!threads) {
+    for (let i = 0; i < want.length; i += PARSE_BATCH * 4) {
+      for (const [uid, r] of parseFiles(facts, want.slice(i, i + PARSE_BATCH * 4), opts)) out.set(uid, r);
+      await new Promise((r) => setImmediate(r)); // between batches, let a SIGINT handler run
+    }
+    return out;
+  }
   const dir = dirname(facts.files.get(want[0]!)!.path);
   const parts = batches(want, PARSE_BATCH);
   const results = await Promise.all(parts.map((uids) => threads.run({ dir, uids, hash: false, parse: new Uint8Array(uids.length).fill(1), options: opts })));
