@@ -57,14 +57,29 @@ const TABLE: ReadonlyMap<string, number | null> = new Map<string, number | null>
   ].map((n): [string, null] => [n, NEVER]),
 ]);
 
+/** Headers Cyrus 3.0's list (imap/mailbox.c mailbox_cache_headers) did not name, so cached
+ *  like any other; 3.2 moved the list to mailbox_header_cache.gperf and added them as never. */
+const CACHED_BY_30: ReadonlySet<string> = new Set([
+  'message-id',
+  'arc-seal',
+  'arc-message-signature',
+  'arc-authentication-results',
+  'authentication-results',
+  'received-spf',
+  'archived-at',
+  'listbox-message-date',
+  'topicbox-message-uuid',
+  'topicbox-policy-reasoning',
+]);
+
 /**
  * The minimum cache version at which a header (lowercased name, < 32 bytes) is cached, or null
  * if it is never cached. A header whose number is above the version being written is not cached
  * in that version (reply-to/sender before 7, the Apple headers before 6, …).
  */
-export function cachedHeaderMinVersion(lcName: string, _cacheVersion: number): number | null {
+export function cachedHeaderMinVersion(lcName: string, list30 = false): number | null {
   if (lcName.length >= 32) return NEVER;
-  const v = TABLE.get(lcName);
+  const v = list30 && CACHED_BY_30.has(lcName) ? 1 : TABLE.get(lcName);
   if (v !== undefined) return v;
   if (lcName.startsWith('x-')) return NEVER;
   return 1;

@@ -8,6 +8,7 @@
 // CharsetTables.
 import { ICU_CHARSETS, ICU_LOOSE } from './charset-icu-data.js';
 import { decodeIcu } from './charset-decoders.js';
+import { ICU66_CONVERTER_NAMES } from './charset-icu66-names.js';
 
 /** Cyrus 3.6.1 lib/charset/aliases.txt: alias (case-insensitive) → canonical name. */
 export const CYRUS_ALIASES: Readonly<Record<string, string>> = Object.freeze(
@@ -53,6 +54,49 @@ export const CYRUS_ALIASES: Readonly<Record<string, string>> = Object.freeze(
   ),
 );
 
+/** Cyrus 3.0.x lib/charset/aliases.txt: the ways of saying iso-8859-1 still meant iso-8859-1
+ *  (3.2+ take them as windows-1252), x-mac-roman/macintosh among them. */
+export const CYRUS30_ALIASES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    (
+      [
+        ['utf-8', 'utf8 unicode-1-1-utf-8'],
+        ['utf-7', 'utf7 unicode-1-1-utf-7'],
+        ['IMAP-mailbox-name', 'imap-utf-7'],
+        ['us-ascii', 'ascii ANSI_X3.4-1968 usascii'],
+        [
+          'iso-8859-1',
+          'ISO_8859_1 ISO_8859-1 ISO_8859 ISO-8859 8859_1 iso--8859-1 so-8859-1 x-mac-roman macintosh mac en_GB auto ' +
+            'unknown unknown-8bit x-unknown x-user-defined x-europa none latin1 ISO8859-1 8859-1 es-iso-8859-1 DISPLAY Any 646 ISO646-US',
+        ],
+        ['iso-8859-2', '8859_2'],
+        ['iso-8859-9', 'x-mac-turkish'],
+        ['iso-8859-7', 'greek-ccitt'],
+        ['iso-8859-8', 'iso-8859-8-i'],
+        ['iso-8859-15', 'ISO8859_15_FDIS ISO8859-15'],
+        ['iso-8859-11', 'tis-620 x-mac-thai'],
+        ['iso-8859-6', 'ASMO-708'],
+        ['koi8-r', 'WIN-KOI8 KOI8-R'],
+        ['koi8-u', 'KOI8-U'],
+        ['iso-2022-jp', '_iso-2022-jp$ESC _iso-2022-jp csISO2022JP'],
+        ['ksc5601', 'ks_c_5601'],
+        ['windows-1250', '1250 cp1250 win-1250 238'],
+        ['windows-1251', '1251 cp1251 win-1251'],
+        ['windows-1252', '1252 cp1252 cp-1252 win-1252'],
+        ['windows-1254', '1254 cp1254 win-1254'],
+        ['windows-1255', '1255 cp1255 win-1255'],
+        ['windows-1256', '1256 cp1256 win-1256 win1256'],
+        ['windows-1257', '1257 cp1257 win-1257'],
+        ['windows-1258', '1258 cp1258 win-1258'],
+        ['windows-850', 'cp850 cp-850 dos-latin1 msdos-latin1'],
+        ['windows-31j', 'cp932 cp-932 win-31j Shift_JIS'],
+        ['windows-936', 'cp936 cp-936 win-936 gbk x-gbk gb2312'],
+        ['big5', '136'],
+      ] as const
+    ).flatMap(([canon, aliases]) => aliases.split(' ').map((a) => [a.toLowerCase(), canon])),
+  ),
+);
+
 /** How a charset's bytes become Unicode. */
 export type DecoderSpec =
   | { kind: 'us-ascii' } // Cyrus's table: NUL dropped, 8-bit → U+FFFD
@@ -83,7 +127,7 @@ function icuTable(): Map<string, DecoderSpec> {
  * are not part of the name; names compare loosely (icuNormalise); after a miss, a leading
  * lower-case "x-" is stripped and the rest tried once more.
  */
-function icuLookup(icu: ReadonlyMap<string, DecoderSpec>, name: string): DecoderSpec | undefined {
+function icuLookup<T>(icu: ReadonlyMap<string, T>, name: string): T | undefined {
   const comma = name.indexOf(',');
   const n = comma < 0 ? name : name.slice(0, comma);
   const find = (x: string) => icu.get(x.toLowerCase()) ?? icu.get(`~${icuNormalise(x)}`);
@@ -117,13 +161,31 @@ export interface CharsetTables {
   aliases: Readonly<Record<string, string>>;
   /** Names the ICU build opens: probed spellings (lowercase) and `~` + icuNormalise(name). */
   icu: ReadonlyMap<string, DecoderSpec>;
+  /** Cyrus 3.0 only: ICU's internal converter names (ucnv_getName), keyed like `icu`. Present,
+   *  a charset outside the alias table is named by its converter (Charset.converterName). */
+  converterNames?: ReadonlyMap<string, string>;
 }
 
 /**
  * The ICU generations that decode differently: before 73 GB 18030 is the 2005 mapping, from 73
  * the 2022 one. Debian builds: 3.2.6 ICU 67, 3.6.1 ICU 72, 3.10.2 and 3.12.4 ICU 76.
  */
-export type IcuGeneration = 'icu72' | 'icu76';
+export type IcuGeneration = 'icu66' | 'icu72' | 'icu76';
+
+/** ICU 66's internal converter names in the same keying as icuTable(). */
+function converterNameTable(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, v] of Object.entries(ICU66_CONVERTER_NAMES)) {
+    if (k in ICU_LOOSE) {
+      m.set(`~${k}`, v);
+      continue;
+    }
+    m.set(k, v);
+    const n = `~${icuNormalise(k)}`;
+    if (!m.has(n)) m.set(n, v);
+  }
+  return m;
+}
 
 const defaultTables = new Map<IcuGeneration, CharsetTables>();
 export function defaultCharsetTables(icu: IcuGeneration = 'icu72'): CharsetTables {
@@ -133,7 +195,7 @@ export function defaultCharsetTables(icu: IcuGeneration = 'icu72'): CharsetTable
     if (icu === 'icu76') {
       map = new Map([...map].map(([k, v]): [string, DecoderSpec] => [k, v.kind === 'family' && v.family === 'gb18030' ? { kind: 'family', family: 'gb18030-2022' } : v]));
     }
-    t = { aliases: CYRUS_ALIASES, icu: map };
+    t = icu === 'icu66' ? { aliases: CYRUS30_ALIASES, icu: map, converterNames: converterNameTable() } : { aliases: CYRUS_ALIASES, icu: map };
     defaultTables.set(icu, t);
   }
   return t;
@@ -145,6 +207,9 @@ export interface Charset {
   /** Canonical name used to decide converter sharing between adjacent encoded words. */
   canonical: string;
   decoder: DecoderSpec;
+  /** Cyrus 3.0's charset_name: the alias table's canonical name, else ICU's converter name
+   *  (only with CharsetTables.converterNames; otherwise the canonical or given name). */
+  converterName: string;
 }
 
 const canonicalsByTables = new WeakMap<CharsetTables, Map<string, string>>();
@@ -170,13 +235,14 @@ function lookupUncached(name: string, tables: CharsetTables): Charset | undefine
   const canon: string | undefined = (Object.hasOwn(tables.aliases, lc) ? tables.aliases[lc] : undefined) ?? canonicals.get(lc);
   if (canon !== undefined) {
     const cl = canon.toLowerCase();
-    if (cl === 'us-ascii') return { alias: name, canonical: 'us-ascii', decoder: { kind: 'us-ascii' } };
-    if (cl === 'utf-8') return { alias: name, canonical: 'utf-8', decoder: { kind: 'utf-8' } };
+    if (cl === 'us-ascii') return { alias: name, canonical: 'us-ascii', decoder: { kind: 'us-ascii' }, converterName: canon };
+    if (cl === 'utf-8') return { alias: name, canonical: 'utf-8', decoder: { kind: 'utf-8' }, converterName: canon };
   }
   const spec = icuLookup(tables.icu, canon ?? name);
   if (!spec) return undefined;
+  const converterName = canon ?? (tables.converterNames ? icuLookup(tables.converterNames, name) : undefined) ?? name;
   // ICU's converter name is what Cyrus compares; our decoder spec identifies the converter.
-  return { alias: name, canonical: JSON.stringify(spec), decoder: spec };
+  return { alias: name, canonical: JSON.stringify(spec), decoder: spec, converterName };
 }
 
 export const U_REPLACEMENT = 0xfffd;

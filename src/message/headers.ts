@@ -16,6 +16,7 @@ import { parseAddressList, type Address } from './address.js';
 import { B, cstr, toLower } from './bytes.js';
 import { decodeMimeHeader } from './mimeheader.js';
 import { cachedHeaderMinVersion } from './cached-headers.js';
+import type { ResolvedOptions } from './options.js';
 import { maxBoundary, nextLine, NO_TYPE, pendingBoundary, setType, typeFromString, type Body, type Msg } from './body.js';
 
 const HEADER_NAMES = new Map<string, string>(
@@ -129,7 +130,7 @@ function scanHeaders(msg: Msg, body: Body, h: Buffer): void {
     }
     const p = i + 1;
     if (p >= h.length) continue;
-    if (body.cacheHeaders && h[p] !== 0x20 && h[p] !== 0x09 && isCachedHeader(h, p, msg.opts.cacheVersion)) {
+    if (body.cacheHeaders && h[p] !== 0x20 && h[p] !== 0x09 && isCachedHeader(h, p, msg.opts)) {
       body.cacheHeaders.push(cachedHeaderText(h, p));
     }
     applyHeader(msg, body, h, p);
@@ -138,13 +139,14 @@ function scanHeaders(msg: Msg, body: Body, h: Buffer): void {
 }
 
 /** mailbox_cached_header_inline for the cache version being produced. */
-function isCachedHeader(h: Buffer, p: number, cacheVersion: number): boolean {
+function isCachedHeader(h: Buffer, p: number, opts: ResolvedOptions): boolean {
+  const cacheVersion = opts.cacheVersion;
   let name = '';
   for (let i = 0; i < 32; i++) {
     const c = p + i < h.length ? h[p + i]! : 0;
     if (!c || c === 0x0d || c === 0x0a) return false;
     if (c === 0x3a) {
-      const min = cachedHeaderMinVersion(name, cacheVersion);
+      const min = cachedHeaderMinVersion(name, opts.rules.cachedHeaders30);
       return min !== null && min <= cacheVersion;
     }
     name += String.fromCharCode(toLower(c));

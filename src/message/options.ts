@@ -28,6 +28,13 @@ import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
  */
 export const SUPPORTED_CACHE_VERSIONS = [10, 11, 13] as const;
 
+/**
+ * Ported but not yet proven byte for byte, so refused unless ParseOptions.allowUnproven:
+ *  6: Cyrus 3.0.x (see Rules: sectionSizes, converterNames, permutedContentGuid, cachedHeaders30
+ *     and the others marked 3.0). Measured against real 3.0.13: test/message/oracle-3.0.test.ts.
+ */
+export const UNPROVEN_CACHE_VERSIONS = [6] as const;
+
 /** The parser behaviours that differ between the releases we reproduce (see above). */
 export interface Rules {
   /** 3.6+: the last known charset parameter wins (3.2/3.4: the first one decides). */
@@ -56,10 +63,22 @@ export interface Rules {
    *  Debian 13's 3.10.2 reads other bytes: DATE_HIGH_BYTE_CLASSES['debian13-3.10.2']), sid's
    *  3.12.4. Other builds of the same release may read yet other bytes. */
   dateHighByteClasses: readonly number[];
+  /** 3.2+ (cache v8/v9): each SECTION part entry ends with the decoded size and content lines. */
+  sectionSizes: boolean;
+  /** 3.0: SECTION names a charset by the alias table's canonical name, else by ICU's internal
+   *  converter name (3.2+: the name as the message wrote it). Needs CharsetTables.converterNames. */
+  converterNames: boolean;
+  /** 3.0: a part's content GUID has the CRC-32 of type, subtype and charset name XORed into its
+   *  last four bytes (read big-endian, stored little-endian, as x86 builds do). */
+  permutedContentGuid: boolean;
+  /** 3.0: the cached-header list of imap/mailbox.c (message-id, ARC and Authentication-Results
+   *  headers, Received-SPF, Archived-At and the Topicbox/Listbox headers were still cached). */
+  cachedHeaders30: boolean;
 }
 
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
-  const v34 = cacheVersion > 10 || indexVersion === undefined || indexVersion >= 17;
+  const v30 = cacheVersion < 10;
+  const v34 = cacheVersion > 10 || (!v30 && (indexVersion === undefined || indexVersion >= 17));
   const v312 = cacheVersion >= 13;
   return {
     lastKnownCharset: cacheVersion >= 11,
@@ -74,6 +93,10 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     badTypeIsOctetStream: v312,
     dateHighByteClasses:
       DATE_HIGH_BYTE_CLASSES[v312 ? 'debian-sid-3.12.4' : cacheVersion >= 11 ? 'debian12-3.6.1' : v34 ? 'ubuntu2204-3.4.3' : 'debian11-3.2.6']!,
+    sectionSizes: !v30,
+    converterNames: v30,
+    permutedContentGuid: v30,
+    cachedHeaders30: v30,
   };
 }
 
@@ -83,6 +106,8 @@ export interface ParseOptions {
   /** cyrus.index minor version of the mailbox. Only matters for cache version 10, written by
    *  Cyrus 3.2 (index 16) and 3.4 (index 17): 16 selects 3.2's parser, anything else 3.4's. */
   indexVersion?: number;
+  /** Also accept UNPROVEN_CACHE_VERSIONS (ported rules that do not yet match real Cyrus fully). */
+  allowUnproven?: boolean;
   /** Overrides of single release behaviours (tests, or a patched Cyrus); default from the versions. */
   rules?: Partial<Rules>;
   /** imapd.conf maxheaderlines (default 1000; 0 = unlimited). */
@@ -104,7 +129,7 @@ export interface ParseOptions {
   maxDepth?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ParseOptions, 'indexVersion' | 'rules'>> & { rules: Rules };
+export type ResolvedOptions = Required<Omit<ParseOptions, 'indexVersion' | 'rules' | 'allowUnproven'>> & { rules: Rules };
 
 export class UnsupportedCacheVersionError extends Error {
   override readonly name = 'UnsupportedCacheVersionError';
@@ -115,7 +140,8 @@ export class UnsupportedCacheVersionError extends Error {
 
 export function resolveOptions(o: ParseOptions = {}): ResolvedOptions {
   const cacheVersion = o.cacheVersion ?? 11;
-  if (!(SUPPORTED_CACHE_VERSIONS as readonly number[]).includes(cacheVersion)) throw new UnsupportedCacheVersionError(cacheVersion);
+  const unproven = o.allowUnproven && (UNPROVEN_CACHE_VERSIONS as readonly number[]).includes(cacheVersion);
+  if (!unproven && !(SUPPORTED_CACHE_VERSIONS as readonly number[]).includes(cacheVersion)) throw new UnsupportedCacheVersionError(cacheVersion);
   return {
     cacheVersion,
     rules: { ...rulesFor(cacheVersion, o.indexVersion), ...o.rules },
@@ -125,7 +151,7 @@ export function resolveOptions(o: ParseOptions = {}): ResolvedOptions {
     rfc2047Utf8: o.rfc2047Utf8 ?? false,
     timeZone: o.timeZone ?? 'UTC',
     // The ICU of the Debian build we matched per version (v11: 3.6.1's ICU 72; 3.10.2 has 76).
-    charsets: o.charsets ?? defaultCharsetTables(cacheVersion >= 13 ? 'icu76' : 'icu72'),
+    charsets: o.charsets ?? defaultCharsetTables(cacheVersion >= 13 ? 'icu76' : cacheVersion >= 10 ? 'icu72' : 'icu66'),
     maxHeaderBytes: o.maxHeaderBytes ?? 16 * 1024 * 1024,
     maxDepth: o.maxDepth ?? 2500,
   };

@@ -4,6 +4,7 @@
 // parsed recursively. Content is streamed line by line from a ByteSource; only header blocks are
 // held in memory (up to a cap).
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { ByteSource } from './source.js';
 import { B, cstr } from './bytes.js';
 import { ContentHasher, ENCODING } from './transfer.js';
@@ -175,7 +176,7 @@ function parseContent(msg: Msg, body: Body, boundaries: Buffer[], hash = true): 
 
 /** body_add_content_guid: SHA-1 of the decoded content (null GUID for unknown encodings). */
 function addContentGuid(msg: Msg, base: number, body: Body): void {
-  const { encoding } = partCharset(body, msg.opts);
+  const { encoding, charset } = partCharset(body, msg.opts);
   const hasher = new ContentHasher(encoding);
   if (encoding !== ENCODING.UNKNOWN) {
     for (const chunk of msg.src.chunks(base, base + body.contentSize)) hasher.update(chunk);
@@ -183,6 +184,15 @@ function addContentGuid(msg: Msg, base: number, body: Body): void {
   const d = hasher.digest();
   body.contentGuid = d ? d.guid : NULL_GUID;
   body.decodedContentSize = d ? d.size : 0;
+  if (d && msg.opts.rules.permutedContentGuid) {
+    // 3.0: CRC-32 of type, subtype and charset_name, XORed into the last word; Cyrus reads that
+    // word big-endian and stores the result in host (little-endian) order.
+    const name = charset ? Buffer.from(charset.converterName, 'latin1') : Buffer.alloc(0);
+    const crc = crc32(Buffer.concat([cstr(body.type), cstr(body.subtype), name]));
+    const g = Buffer.from(body.contentGuid);
+    g.writeUInt32LE((g.readUInt32BE(16) ^ crc) >>> 0, 16);
+    body.contentGuid = g;
+  }
 }
 
 export interface ParsedMessage {

@@ -205,9 +205,10 @@ function body(o: Out, b: Body, ext: boolean, opts: ResolvedOptions): void {
   o.s(')');
 }
 
-function nocharset(o: Out, b: Body | null): void {
+function nocharset(o: Out, b: Body | null, opts: ResolvedOptions): void {
   o.u32(0x0000ffff);
   o.b(b ? b.contentGuid : Buffer.alloc(20));
+  if (!opts.rules.sectionSizes) return;
   o.u32(b ? b.decodedContentSize : 0);
   o.u32(b ? b.contentLines : 0);
 }
@@ -217,7 +218,7 @@ function charsetBlock(o: Out, b: Body, opts: ResolvedOptions): void {
   let len = 0;
   let name: Buffer | null = null;
   if (charset) {
-    name = B(charset.alias);
+    name = B(opts.rules.converterNames ? charset.converterName : charset.alias);
     len = (Math.floor(name.length / 4) + 1) * 4;
     if (len > 0xffff) len = 0;
   }
@@ -228,6 +229,7 @@ function charsetBlock(o: Out, b: Body, opts: ResolvedOptions): void {
     o.b(padded);
   }
   o.b(b.contentGuid);
+  if (!opts.rules.sectionSizes) return;
   o.u32(b.decodedContentSize);
   o.u32(b.contentLines);
 }
@@ -240,7 +242,7 @@ function section(o: Out, b: Body, opts: ResolvedOptions): void {
     const s = b.subpart!;
     if (s.subparts.length) {
       o.u32(s.subparts.length + 1).u32(s.headerOffset).u32(s.headerSize).u32(s.contentOffset).u32(s.contentSize);
-      nocharset(o, s);
+      nocharset(o, s, opts);
       for (const c of s.subparts) {
         o.u32(c.headerOffset).u32(c.headerSize).u32(c.contentOffset);
         o.u32(isZeroMultipart(c) ? 0 : c.contentSize);
@@ -249,11 +251,11 @@ function section(o: Out, b: Body, opts: ResolvedOptions): void {
       for (const c of s.subparts) section(o, c, opts);
     } else {
       o.u32(2).u32(s.headerOffset).u32(s.headerSize).u32(s.contentOffset).u32(s.contentSize);
-      nocharset(o, s);
+      nocharset(o, s, opts);
       o.u32(s.headerOffset).u32(s.headerSize).u32(s.contentOffset);
       if (s.type.equals(B('MULTIPART'))) {
         o.u32(0);
-        nocharset(o, null);
+        nocharset(o, null, opts);
       } else {
         o.u32(s.contentSize);
         charsetBlock(o, s, opts);
@@ -262,12 +264,12 @@ function section(o: Out, b: Body, opts: ResolvedOptions): void {
     }
   } else if (b.subparts.length) {
     o.u32(b.subparts.length + 1).u32(0).u32(0xffffffff).u32(0).u32(0xffffffff);
-    nocharset(o, null);
+    nocharset(o, null, opts);
     for (const c of b.subparts) {
       o.u32(c.headerOffset).u32(c.headerSize).u32(c.contentOffset);
       if (isZeroMultipart(c)) {
         o.u32(0);
-        nocharset(o, c);
+        nocharset(o, c, opts);
       } else {
         o.u32(c.contentSize);
         charsetBlock(o, c, opts);

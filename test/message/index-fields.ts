@@ -16,6 +16,8 @@ export interface IndexFields {
   systemFlags: number;
   guid: string;
   cacheCrc: number;
+  /** Index versions before 15 only (later ones keep it in SECTION). */
+  contentLines: number | undefined;
 }
 
 export function readIndexFields(path: string): { minorVersion: number; generation: number; records: IndexFields[] } {
@@ -35,6 +37,7 @@ export function readIndexFields(path: string): { minorVersion: number; generatio
       systemFlags: (r.systemFlags | r.internalFlags) >>> 0,
       guid: r.guid ?? '',
       cacheCrc: r.cacheCrc ?? 0,
+      contentLines: r.contentLines,
     })),
   };
 }

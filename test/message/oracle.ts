@@ -37,7 +37,8 @@ export function compareMailbox(mailboxDir: string, options: ParseOptions = {}): 
       r.internaldate,
       options.timeZone,
     );
-    const wantLines = want.items.SECTION.length >= 52 ? want.items.SECTION.readUInt32BE(48) : -1;
+    // SECTION carries the top part's lines from cache v9 on; older records only in cyrus.index.
+    const wantLines = r.cacheVersion < 9 ? (r.contentLines ?? -1) : want.items.SECTION.length >= 52 ? want.items.SECTION.readUInt32BE(48) : -1;
     const same: Record<string, boolean> = {
       size: got.record.size === r.size,
       header_size: got.record.headerSize === r.headerSize,
