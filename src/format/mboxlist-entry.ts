@@ -501,7 +501,9 @@ export function* listMailboxes(
       intermediate: e.flags.intermediate,
       moving: e.flags.moving,
       reserve: e.flags.reserve,
-      legacyDirs: e.flags.legacyDirs,
+      // A pre-3.5 database knows only name-based folders: 3.6's mboxlist_upgrade gives every
+      // entry MBTYPE_LEGACY_DIRS (imap/mboxlist.c _foreach_cb), even when it has a uniqueid.
+      legacyDirs: e.flags.legacyDirs || r.kind === 'legacy',
       owner: r.kind === 'name' ? ownerOfDbname(r.dbname, dp) : ownerOfIntname(r.name, dp),
       acl: e.acl,
       uidvalidity: e.uidvalidity,
