@@ -229,7 +229,7 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 /** timegm with C's normalisation of out-of-range fields, in seconds (64-bit safe). */
-function timegmExact(tm: Tm): number {
+export function timegmExact(tm: Tm): number {
   // Normalise months into years first, then days via the civil-day algorithm.
   const y = 1900 + tm.year + Math.floor(tm.mon / 12);
   const m = ((tm.mon % 12) + 12) % 12;
@@ -238,7 +238,7 @@ function timegmExact(tm: Tm): number {
 }
 
 /** Offset (seconds east of UTC) of an IANA zone at a UTC instant. */
-function zoneOffsetAt(timeZone: string, utcSeconds: number): number {
+export function zoneOffsetAt(timeZone: string, utcSeconds: number): number {
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
   const ms = utcSeconds * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return 0;

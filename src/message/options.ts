@@ -74,6 +74,9 @@ export interface Rules {
   /** 3.0: the cached-header list of imap/mailbox.c (message-id, ARC and Authentication-Results
    *  headers, Received-SPF, Archived-At and the Topicbox/Listbox headers were still cached). */
   cachedHeaders30: boolean;
+  /** 3.0: Date: read by parse_rfc822 (datetime-rfc822.ts: fixed layout, sentdate at local noon,
+   *  no time = 12:00 UTC, unknown zone = UTC, before 1970 fails) instead of time_from_rfc5322. */
+  rfc822Dates: boolean;
 }
 
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
@@ -97,6 +100,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     converterNames: v30,
     permutedContentGuid: v30,
     cachedHeaders30: v30,
+    rfc822Dates: v30,
   };
 }
 

@@ -1,5 +1,6 @@
 // What Cyrus would put in the index record and the cache record for a message file
 // (message_create_record): the public entry point for check/repair and the parse worker.
+import { parseRfc822Date } from './datetime-rfc822.js';
 import { encodeCacheRecord, encodedCacheCrc, type CacheItems } from '../format/cache.js';
 import { parseDateHeader, toIndexTime } from './datetime.js';
 import { MessageParseError, parseMessage, type ParsedMessage } from './parse.js';
@@ -39,7 +40,9 @@ export interface ExpectedCacheRecord {
 export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = {}): ExpectedCacheRecord {
   const opts = resolveOptions(options);
   const root = parsed.root;
-  const dates = parseDateHeader(root.date, opts.timeZone, opts.rules.negativeDates, opts.rules.dateHighByteClasses);
+  const dates = opts.rules.rfc822Dates
+    ? parseRfc822Date(root.date, opts.timeZone)
+    : parseDateHeader(root.date, opts.timeZone, opts.rules.negativeDates, opts.rules.dateHighByteClasses);
   const items = cacheItems(root, opts);
   const cacheRecord = encodeCacheRecord(items);
   return {

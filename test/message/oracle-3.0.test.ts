@@ -25,14 +25,12 @@ function corpus30(): string {
 
 /** Lower bounds of what the port matches today (per key); raise them as rules are added. */
 const AT_LEAST: Partial<Record<(typeof KEYS)[number], number>> = {
-  sentdate: 254,
-  gmtime: 876,
   cache_crc: 847,
   BODYSTRUCTURE: 851,
   BODY: 852,
   SECTION: 871,
   SUBJECT: 880,
-  ALL: 241,
+  ALL: 847,
 };
 
 describe('cache v6 (Cyrus 3.0.13) port, measured against the real thing', () => {
