@@ -83,7 +83,9 @@ export function cachedHeaderText(h: Buffer, p: number): Buffer {
 }
 
 /** message_parse_params; returns the parameters in order (attributes uppercased). */
-export function parseParams(h: Buffer, p0: number): Param[] {
+/** `strictTokens` (Cyrus 3.0): an unquoted value is a token that ends at white space, and a
+ *  control, 8-bit or tspecial byte in it drops the parameter (3.2+ read leniently to ';'). */
+export function parseParams(h: Buffer, p0: number, strictTokens = false): Param[] {
   const params: Param[] = [];
   let p: number | null = p0;
   for (;;) {
@@ -122,6 +124,14 @@ export function parseParams(h: Buffer, p0: number): Param[] {
             p++;
           }
           if (!at(h, p++)) return params;
+          valueEnd = p;
+        } else if (strictTokens) {
+          for (; (c = at(h, p)) && !isspace(c) && c !== 0x3b && c !== 0x28; p++) {
+            if (isctlOr8bit(c) || istspecial(c)) {
+              bad = true;
+              break;
+            }
+          }
           valueEnd = p;
         } else {
           let endval = p;
@@ -239,7 +249,7 @@ export interface ContentType {
  * message_parse_type without the `=?` oddity (handled by the caller, which has the charset
  * layer). null = header ignored.
  */
-export function parseType(h: Buffer, p0: number): ContentType | null {
+export function parseType(h: Buffer, p0: number, strictTokens = false): ContentType | null {
   let p = rfc822space(h, p0);
   if (p === null) return null;
   const type = p;
@@ -263,12 +273,12 @@ export function parseType(h: Buffer, p0: number): ContentType | null {
   return {
     type: upper(h.subarray(type, typeEnd)),
     subtype: upper(h.subarray(subtype, subtypeEnd)),
-    params: q !== null ? foldParams(parseParams(h, q + 1)) : [],
+    params: q !== null ? foldParams(parseParams(h, q + 1, strictTokens)) : [],
   };
 }
 
 /** message_parse_disposition. null = header ignored. */
-export function parseDisposition(h: Buffer, p0: number): { disposition: Buffer; params: Param[] } | null {
+export function parseDisposition(h: Buffer, p0: number, strictTokens = false): { disposition: Buffer; params: Param[] } | null {
   let p = rfc822space(h, p0);
   if (p === null) return null;
   const d = p;
@@ -279,7 +289,7 @@ export function parseDisposition(h: Buffer, p0: number): { disposition: Buffer; 
   const dEnd = p;
   const q = rfc822space(h, p);
   if (q !== null && at(h, q) !== 0x3b) return null;
-  return { disposition: upper(h.subarray(d, dEnd)), params: q !== null ? foldParams(parseParams(h, q + 1)) : [] };
+  return { disposition: upper(h.subarray(d, dEnd)), params: q !== null ? foldParams(parseParams(h, q + 1, strictTokens)) : [] };
 }
 
 /** message_parse_encoding: the uppercased token, or null if ignored. */

@@ -175,7 +175,7 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
     case 'content-disposition': {
       body.disposition = null;
       body.dispositionParams = [];
-      const d = parseDisposition(h, v);
+      const d = parseDisposition(h, v, msg.opts.rules.strictParamTokens);
       if (d) {
         body.disposition = d.disposition;
         body.dispositionParams = d.params;
@@ -245,11 +245,12 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
   const p = rfc822space(h, v);
   if (p === null) return;
   let t: ContentType | null;
-  if (p + 2 < h.length && h[p] === 0x3d && h[p + 1] === 0x3f) {
+  const strict = msg.opts.rules.strictParamTokens;
+  if (msg.opts.rules.encodedContentType && p + 2 < h.length && h[p] === 0x3d && h[p + 1] === 0x3f) {
     // Old Mail.app encoded the whole Content-Type as an RFC 2047 word; 8-bit parameter values
     // that decoding yields are re-encoded (encodeMimeWord).
     const raw = cstr(h.subarray(p));
-    const decoded = decodeMimeHeader(raw, { rfc2047Utf8: msg.opts.rfc2047Utf8, charsets: msg.opts.charsets });
+    const decoded = decodeMimeHeader(raw, { rfc2047Utf8: msg.opts.rfc2047Utf8, charsets: msg.opts.charsets, cyrus30: msg.opts.rules.rfc2047Words30 });
     if (!decoded.equals(raw)) {
       t = parseType(decoded, 0);
       if (t) {
@@ -259,8 +260,8 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
           if (prm.value.some((c) => c >= 0x80)) prm.value = encodeMimeWord(prm.value);
         }
       }
-    } else t = parseType(h, p);
-  } else t = parseType(h, p);
+    } else t = parseType(h, p, strict);
+  } else t = parseType(h, p, strict);
   if (t) setType(body, t);
   // 3.12 rejects a non-blank value that does not parse rather than fall back to the default type;
   // its stand-in is stored in lower case (not upper-cased like parsed types, so BODY shows it so).

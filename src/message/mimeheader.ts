@@ -11,6 +11,11 @@ export interface MimeHeaderOptions {
   /** imapd.conf rfc2047_utf8: raw 8-bit text is UTF-8 rather than us-ascii. */
   rfc2047Utf8?: boolean;
   charsets?: CharsetTables;
+  /** Cyrus 3.0: words found by plain strchr scans (charset up to the next '?', text up to the
+   *  next '?', which must be followed by '='), and every word decoded afresh (3.2+ let adjacent
+   *  words of one charset and encoding share the decoder, so a character split across them
+   *  survives). */
+  cyrus30?: boolean;
 }
 
 /** Cyrus's unfold filter: CR LF followed by SP/HT loses the CR LF; other CR/LF pass through. */
@@ -78,6 +83,21 @@ export function decodeMimeHeader(s: Buffer, opts: MimeHeaderOptions = {}): Buffe
     if (at(start) !== 0x3f) continue;
     let endcharset = -1;
     let p = start + 1;
+    if (opts.cyrus30) {
+      let q = start + 1;
+      while (at(q) && at(q) !== 0x3f) q++;
+      if (!at(q)) continue; // no '?': look for the next '=' after this one
+      const e = q;
+      let star = s.indexOf(0x2a, start + 1);
+      if (star < 0 || star > e) star = e;
+      const c1 = at(e + 1);
+      if (!(c1 === 0x42 || c1 === 0x62 || c1 === 0x51 || c1 === 0x71) || at(e + 2) !== 0x3f) continue;
+      let r = e + 3;
+      while (at(r) && at(r) !== 0x3f) r++;
+      if (!at(r) || at(r + 1) !== 0x3d) continue;
+      word(start, e, star, r);
+      continue;
+    }
     for (; at(p) && at(p) !== 0x3d && at(p) !== 0x3f; p++) if (at(p) === 0x2a && endcharset < 0) endcharset = p;
     if (at(p) !== 0x3f) {
       start = p;
@@ -95,22 +115,25 @@ export function decodeMimeHeader(s: Buffer, opts: MimeHeaderOptions = {}): Buffe
       start = p;
       continue;
     }
-    const end = p;
+    word(start, encoding, endcharset, p);
+  }
 
+  function word(ws: number, encoding: number, endcharset: number, end: number): void {
+    const e1 = at(encoding + 1);
     // A valid encoded word. Text before it is emitted unless it is only whitespace after a word.
     if (eatspace) {
       let q = segStart;
-      while (q < start - 1 && isspace(at(q))) q++;
-      if (q < start - 1) eatspace = false;
+      while (q < ws - 1 && isspace(at(q))) q++;
+      if (q < ws - 1) eatspace = false;
     }
     if (!eatspace) {
       switchTo(defaultCs);
-      for (let i = segStart; i < start - 1; i++) unfold.put(s[i]!);
+      for (let i = segStart; i < ws - 1; i++) unfold.put(s[i]!);
       input.flush();
       resetPipeline();
     }
 
-    const csName = s.subarray(start + 1, endcharset).toString('latin1');
+    const csName = s.subarray(ws + 1, endcharset).toString('latin1');
     const cs = lookupCharset(csName, opts.charsets);
     const enc = e1 === 0x51 || e1 === 0x71 ? 1 : 2;
     const text = s.subarray(encoding + 3, end);
@@ -118,7 +141,7 @@ export function decodeMimeHeader(s: Buffer, opts: MimeHeaderOptions = {}): Buffe
       input.put(U_REPLACEMENT);
       switchTo(defaultCs);
       resetPipeline();
-    } else if (lastCs && cs.canonical === lastCs.canonical && enc === lastEnc && extract) {
+    } else if (!opts.cyrus30 && lastCs && cs.canonical === lastCs.canonical && enc === lastEnc && extract) {
       extract.write(text);
       extract.flush();
       for (const c of extract.take()) input.put(c);

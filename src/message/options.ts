@@ -77,6 +77,12 @@ export interface Rules {
   /** 3.0: Date: read by parse_rfc822 (datetime-rfc822.ts: fixed layout, sentdate at local noon,
    *  no time = 12:00 UTC, unknown zone = UTC, before 1970 fails) instead of time_from_rfc5322. */
   rfc822Dates: boolean;
+  /** 3.0: RFC 2047 words found by plain '?' scans and each decoded afresh (mimeheader.ts). */
+  rfc2047Words30: boolean;
+  /** 3.0: unquoted parameter values are strict tokens (fields.ts parseParams). */
+  strictParamTokens: boolean;
+  /** 3.2+: a Content-Type value starting "=?" is RFC 2047-decoded first (old Mail.app). */
+  encodedContentType: boolean;
 }
 
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
@@ -101,6 +107,9 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     permutedContentGuid: v30,
     cachedHeaders30: v30,
     rfc822Dates: v30,
+    rfc2047Words30: v30,
+    strictParamTokens: v30,
+    encodedContentType: !v30,
   };
 }
 

@@ -82,7 +82,7 @@ function parseMimeXValue(v: Buffer, opts: ResolvedOptions): Buffer | null {
     } else raw.push(v[i]!);
   }
   const word = Buffer.concat([B(`=?${cs.alias}?B?`), B(Buffer.from(raw).toString('base64')), B('?=')]);
-  return decodeMimeHeader(word, { charsets: opts.charsets });
+  return decodeMimeHeader(word, { charsets: opts.charsets, cyrus30: opts.rules.rfc2047Words30 });
 }
 
 function parseMultipart(msg: Msg, body: Body, boundaries: Buffer[], depth: number): void {

@@ -284,7 +284,7 @@ const ATEXT_SPECIALS = new Set(Array.from("!#$%&'*+-/=?^_`{|}~", (c) => c.charCo
 /** message_write_searchaddr: the FROM/TO/CC/BCC search form. */
 function searchAddr(o: Out, list: Address[] | null, opts: ResolvedOptions): void {
   if (!list) return;
-  const dec = (v: Buffer) => decodeMimeHeader(v, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets });
+  const dec = (v: Buffer) => decodeMimeHeader(v, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets, cyrus30: opts.rules.rfc2047Words30 });
   let prev = false;
   for (const a of list) {
     if (!a.domain) {
@@ -329,7 +329,7 @@ export function cacheItems(root: Body, opts: ResolvedOptions): CacheItems {
     return o.done();
   };
   const top = { type: B('MESSAGE'), subtype: B('RFC822'), subpart: root, subparts: [] } as unknown as Body;
-  const subject = root.subject ? decodeMimeHeader(root.subject, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets }) : null;
+  const subject = root.subject ? decodeMimeHeader(root.subject, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets, cyrus30: opts.rules.rfc2047Words30 }) : null;
   return {
     ENVELOPE: build((o) => envelope(o, root)),
     BODYSTRUCTURE: build((o) => body(o, root, true, opts)),
