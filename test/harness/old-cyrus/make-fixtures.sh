@@ -279,6 +279,17 @@ index_fixture() {
     b=$(db_backend "$L/$f")
     { echo "## cyr_dbtool $LAB/$f $b show"; tool "$R" cyr_dbtool "$LAB/$f" "$b" show 2>&1 || echo "## exit $?"; } >> "$s/dbtool.txt"
   done
+  # Last, on the lab (not the copies): does the release's reconstruct agree with what its server
+  # wrote? (2.4 prints "updating sync_crc OLD => NEW" when the stored SYNC_CRC is not its own.)
+  before=$(cd "$R$mbdir" && sha1sum cyrus.* *.)
+  {
+    echo "## reconstruct user.$user   (after the copies above were taken; on the lab's folder)"
+    tool "$R" reconstruct "user.$user" 2>&1 && echo "## exit 0" || echo "## exit $?"
+    after=$(cd "$R$mbdir" && sha1sum cyrus.* *.)
+    if [ "$before" = "$after" ]; then echo "## (it changed no file of the mailbox folder)"
+    else echo "## it CHANGED these files:"; { diff <(echo "$before") <(echo "$after") || true; } | grep '^>' | awk '{print "##   " $3}'
+    fi
+  } > "$s/reconstruct.txt"
   cp "$L/imapd.conf" "$s/imapd.conf"
   describe_env "$suite" "$version" > "$s/ENVIRONMENT.txt"
   cat > "$s/info.txt" <<EOF
@@ -289,6 +300,7 @@ mbexamine.txt: mbexamine user.$user (path replaced by <mailbox>); unexpunge.txt:
 the dump, mbexamine and unexpunge -l changed no byte of the mailbox folder (checked by sha1sum)
 lab/: the lab after master was stopped: imapd.conf, conf/ (mailboxes.db, user/*/*.seen, annotations.db ...), spool/ (paths inside the chroot were $LAB/...)
 ctl_mboxlist-d.txt: ctl_mboxlist -d; dbtool.txt: cyr_dbtool <file> <backend by magic> show for every database in conf/ (both run after master stopped)
+reconstruct.txt: then reconstruct user.$user on the lab's folder (not the copies) and whether it changed a file
 EOF
   chmod 600 "$s"/mailbox/*
   (cd "$stage" && deterministic_tar "$OUT/cyrus-index-$short.tar.gz" "index-$short")
