@@ -5,7 +5,9 @@
 // EXAMINE/FETCH (as the owner and as a second user whose seen database holds the mailbox),
 // GETMETADATA synccrcs (3.0 only), ctl_mboxlist -d and cyr_dbtool show, and reconstruct (which
 // rewrites, and prints, a stored SYNC_CRC / SYNC_CRC_ANNOT that is not its own; here it changed nothing).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +28,7 @@ import { decodeMboxlistRecord, listMailboxes } from '../../src/format/mboxlist-e
 import { matchingAnnotAlgorithms, SYNC_CRC_ALGORITHMS, syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
 import { parseSeenValue } from '../../src/seen/classify.js';
 import { parseMbexamine } from '../harness/tools.js';
-import { runCliJson } from '../helpers/cli.js';
+import { runCli, runCliJson } from '../helpers/cli.js';
 import { copyOf, fixture, indexFixture } from '../helpers/fixtures.js';
 
 /** Each release: what imap/mailbox.h at its tag says it writes, and its default database backends. */
@@ -351,9 +353,7 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
 
   it(`cyrus-fsck check -C with the release's imapd.conf discovers the mailboxes in their name-based (hashimapspool) folders`, () => {
     const { dir, expected } = load(cyrus);
-    const lab = join(copyOf(dir), 'lab');
-    const conf = join(lab, 'imapd.conf');
-    writeFileSync(conf, readFileSync(conf, 'utf8').replaceAll('/srv/ocf', lab));
+    const { lab, conf } = labCopy(dir);
     const check = runCliJson(['check', '-C', conf]);
     const user = expected.mailbox.slice(5);
     expect(check.json.mailboxes.map((m: any) => [m.name, m.path, m.indexVersion, m.records])).toEqual([
@@ -364,6 +364,37 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
     const findings = check.json.mailboxes.flatMap((m: any) => m.findings);
     expect(findings.filter(notSeed)).toEqual([]);
     expect(check.code).toBe(findings.length ? 4 : 0);
+  });
+});
+
+/**
+ * A private copy of the fixture's lab with its imapd.conf pointing at it. As root (the CLI then
+ * works as the cyrus user) the copy is given to cyrus:mail, like a real configdirectory.
+ */
+function labCopy(dir: string): { lab: string; conf: string } {
+  const root = mkdtempSync(join(tmpdir(), 'cyrus-fsck-oldlab-'));
+  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  chmodSync(root, 0o755);
+  const lab = join(root, 'lab');
+  cpSync(join(dir, 'lab'), lab, { recursive: true, preserveTimestamps: true });
+  const conf = join(lab, 'imapd.conf');
+  writeFileSync(conf, readFileSync(conf, 'utf8').replaceAll('/srv/ocf', lab));
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', 'cyrus:mail', root]);
+  return { lab, conf };
+}
+
+describe.each(RELEASES)("seen-cleanup with real Cyrus $cyrus's configdirectory", ({ cyrus, db }) => {
+  it(`finds the reader's ${db} seen database and keeps its entry: its own seen state of another user's mailbox`, () => {
+    const { dir, header, expected } = load(cyrus);
+    const { conf } = labCopy(dir);
+    const r = runCli(['seen-cleanup', '-C', conf, '--all-users', '-v', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.databases.map((d: any) => [d.user, d.layout, d.backend, d.active])).toEqual([['reader', 'legacy', db, true]]);
+    expect(out.databases[0].entries.map((e: any) => [e.uniqueid, e.mailbox, e.verdict, e.obsolete, e.seen.seenuids])).toEqual([
+      [header.uniqueid, expected.mailbox, 'keep', false, '1:2,4,6,9'],
+    ]);
+    expect(out.summary).toMatchObject({ databases: 1, entries: 1, obsolete: 0, damaged: 0 });
   });
 });
 
