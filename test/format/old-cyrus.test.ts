@@ -406,6 +406,15 @@ describe('index v12: 2.4.18 native and 3.6.1 `reconstruct -V 12`', () => {
     expect([native.startOffset, native.recordSize]).toEqual([downgraded.startOffset, downgraded.recordSize]);
     expect(native.syncCrcBasic).not.toBe(0);
   });
+
+  it('both store a SYNC_CRC (v12 has no SYNC_CRC_ANNOT), and the 2.4 algorithm reproduces each', () => {
+    for (const dir of [load('2.4.18').mbox, join(indexFixture(12), 'mailbox')]) {
+      const idx = decodeIndex(readFileSync(join(dir, 'cyrus.index')));
+      const { userFlags } = decodeHeader(readFileSync(join(dir, 'cyrus.header')));
+      expect(idx.header.syncCrcAnnot).toBeUndefined();
+      expect(syncCrcBasic(idx.records, userFlags, SYNC_CRC_ALGORITHMS['2.4'])).toBe(idx.header.syncCrcBasic);
+    }
+  });
 });
 
 describe.each(RELEASES)('the corpus reconstructed by real Cyrus $cyrus', ({ cyrus, index: version, cache, size1123 }) => {
