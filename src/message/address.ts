@@ -50,6 +50,8 @@ export interface AddressRules {
   quotedPhraseControls?: boolean;
   /** 3.12+: bytes >= 0x80 are part of a domain; before, they end it. */
   utf8Domains?: boolean;
+  /** 3.2+: a backslash right before CR LF in a quoted phrase is dropped (3.0: the address fails). */
+  backslashCrlf?: boolean;
 }
 
 /** parseaddr_phrase: returns the terminating byte (0 = end) and the phrase. */
@@ -62,7 +64,7 @@ function phrase(cur: Cursor, specials: string, rules: AddressRules): { tok: numb
       let closed = false;
       while ((c = cur.at(cur.i))) {
         cur.i++;
-        if (c === 0x5c && cur.at(cur.i) === 0x0d && cur.at(cur.i + 1) === 0x0a) {
+        if (c === 0x5c && rules.backslashCrlf !== false && cur.at(cur.i) === 0x0d && cur.at(cur.i + 1) === 0x0a) {
           c = cur.at(cur.i);
           cur.i++;
         }

@@ -232,8 +232,8 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
 }
 
 function addresses(msg: Msg, h: Buffer, v: number): Address[] | null {
-  const { quotedPhraseControls, utf8Domains } = msg.opts.rules;
-  const list = parseAddressList(rawFieldValue(h, v), { quotedPhraseControls, utf8Domains });
+  const { quotedPhraseControls, utf8Domains, quotedBackslashCrlf: backslashCrlf } = msg.opts.rules;
+  const list = parseAddressList(rawFieldValue(h, v), { quotedPhraseControls, utf8Domains, backslashCrlf });
   return list.length ? list : null;
 }
 

@@ -148,7 +148,7 @@ export function decodeMimeHeader(s: Buffer, opts: MimeHeaderOptions = {}): Buffe
       input.flush();
     } else {
       switchTo(cs);
-      extract = enc === 1 ? new QpDecoder(true) : new Base64Decoder();
+      extract = enc === 1 ? new QpDecoder(true) : new Base64Decoder(!opts.cyrus30);
       extract.write(text);
       extract.flush();
       for (const c of extract.take()) input.put(c);

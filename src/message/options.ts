@@ -6,6 +6,13 @@ import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
 /**
  * Cache versions whose item contents we reproduce, each from the parser of the releases that
  * write it (imap/message.c, lib/parseaddr.c, lib/charset.c diffed across release tags):
+ *   6: Cyrus 3.0.x. Against 3.2 (v10, index 16): SECTION has no decoded size or content lines;
+ *      a charset is named by 3.0's alias table's canonical name, else by ICU's internal converter
+ *      name (ICU 66 data); content GUIDs have a CRC-32 of type, subtype and that name XORed in;
+ *      3.0's cached-header list (Message-ID, ARC-*, Authentication-Results... still cached) and
+ *      alias table (iso-8859-1 is not windows-1252); Date: by parse_rfc822 (sentdate = local
+ *      noon); RFC 2047 words scanned by strchr and decoded one by one; strict parameter tokens;
+ *      base64 '=' ignored; no encoded Content-Type; no backslash-CR-LF rescue in addresses.
  *  10: Cyrus 3.2 and 3.4. Against 3.6: the first charset parameter decides; FROM/TO/CC/BCC names
  *      are never quoted; a Date: before 1970 is kept as a negative time. 3.2 (index v16) also:
  *      only BOUNDARY (not BOUNDARY*) names a boundary, a 1-byte part before a boundary underflows
@@ -17,23 +24,19 @@ import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
  *      written like message/rfc822; a message/* part keeps its Content-Transfer-Encoding (SECTION
  *      encoding, decoded size and content GUID); an unparsable Content-Type becomes
  *      "application/octet-stream" (lower case, unlike parsed types) instead of the default type.
- * All three match real Cyrus 3.2.6, 3.4.3, 3.6.1, 3.10.2 and 3.12.4 byte for byte on an 881-message
- * corpus and ~600 crafted messages (test/message/oracle*.test.ts).
- * Refused: 12 (only 3.12 development snapshots wrote it); 4–6 (3.0: SECTION without decoded
- * sizes, charsets named by ICU's internal converter names, content GUIDs permuted by a CRC of
- * type and charset name, another cached-header list, older date, parameter and RFC 2047
- * parsers: against real 3.0.13, 3.2's rules match SECTION on 0 of 881 messages, HEADERS on 300);
+ * 10, 11 and 13 match real Cyrus 3.2.6, 3.4.3, 3.6.1, 3.10.2 and 3.12.4 byte for byte on an
+ * 881-message corpus and ~600 crafted messages (test/message/oracle*.test.ts); 6 matches real
+ * 3.0.13 (Ubuntu 20.04, ICU 66) on the 881-message corpus, every field and item
+ * (test/message/oracle-3.0.test.ts).
+ * Refused: 12 (only 3.12 development snapshots wrote it); 4–5 (3.0 development snapshots);
  * 3 and below (2.4 stores search-normalised text from Cyrus's own Unicode tables, 2.5
  * decodes every charset with Cyrus's own tables, no ICU; same version number for both).
  */
-export const SUPPORTED_CACHE_VERSIONS = [10, 11, 13] as const;
+export const SUPPORTED_CACHE_VERSIONS = [6, 10, 11, 13] as const;
 
-/**
- * Ported but not yet proven byte for byte, so refused unless ParseOptions.allowUnproven:
- *  6: Cyrus 3.0.x (see Rules: sectionSizes, converterNames, permutedContentGuid, cachedHeaders30
- *     and the others marked 3.0). Measured against real 3.0.13: test/message/oracle-3.0.test.ts.
- */
-export const UNPROVEN_CACHE_VERSIONS = [6] as const;
+/** Ported rules not yet proven byte for byte against a real release: refused unless
+ *  ParseOptions.allowUnproven (none at present; v6 was until test/message/oracle-3.0.test.ts). */
+export const UNPROVEN_CACHE_VERSIONS: readonly number[] = [];
 
 /** The parser behaviours that differ between the releases we reproduce (see above). */
 export interface Rules {
@@ -83,6 +86,10 @@ export interface Rules {
   strictParamTokens: boolean;
   /** 3.2+: a Content-Type value starting "=?" is RFC 2047-decoded first (old Mail.app). */
   encodedContentType: boolean;
+  /** 3.2+: a base64 '=' restarts the quantum (3.0 skips it like any non-alphabet byte). */
+  base64PadResets: boolean;
+  /** 3.2+: a backslash before CR LF inside a quoted address phrase is ignored (3.0: fails). */
+  quotedBackslashCrlf: boolean;
 }
 
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
@@ -110,6 +117,8 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     rfc2047Words30: v30,
     strictParamTokens: v30,
     encodedContentType: !v30,
+    base64PadResets: !v30,
+    quotedBackslashCrlf: !v30,
   };
 }
 

@@ -177,7 +177,7 @@ function parseContent(msg: Msg, body: Body, boundaries: Buffer[], hash = true): 
 /** body_add_content_guid: SHA-1 of the decoded content (null GUID for unknown encodings). */
 function addContentGuid(msg: Msg, base: number, body: Body): void {
   const { encoding, charset } = partCharset(body, msg.opts);
-  const hasher = new ContentHasher(encoding);
+  const hasher = new ContentHasher(encoding, msg.opts.rules.base64PadResets);
   if (encoding !== ENCODING.UNKNOWN) {
     for (const chunk of msg.src.chunks(base, base + body.contentSize)) hasher.update(chunk);
   }

@@ -104,11 +104,16 @@ const B64VAL = (() => {
   return t;
 })();
 
-/** Base64 that emits each byte as soon as its bits are complete; `=` restarts the quantum. */
+/** Base64 that emits each byte as soon as its bits are complete; `=` restarts the quantum
+ *  (Cyrus 3.2+; 3.0's table has no entry for '=', so `padResets` false ignores it). */
 export class Base64Decoder extends Decoder {
   private codepoint = 0;
   private left = 0;
   invalid = false;
+
+  constructor(private readonly padResets = true) {
+    super();
+  }
 
   write(chunk: Uint8Array): void {
     this.reserve(chunk.length);
@@ -125,6 +130,7 @@ export class Base64Decoder extends Decoder {
         continue;
       }
       if (b === 64) {
+        if (!this.padResets) continue;
         cp = 0;
         left = 0;
         continue;
@@ -186,8 +192,11 @@ export class ContentHasher {
   private size = 0;
   private readonly decoder: QpDecoder | Base64Decoder | undefined;
 
-  constructor(readonly encoding: Encoding) {
-    this.decoder = encoding === ENCODING.QP ? new QpDecoder(false) : encoding === ENCODING.BASE64 ? new Base64Decoder() : undefined;
+  constructor(
+    readonly encoding: Encoding,
+    padResets = true,
+  ) {
+    this.decoder = encoding === ENCODING.QP ? new QpDecoder(false) : encoding === ENCODING.BASE64 ? new Base64Decoder(padResets) : undefined;
   }
 
   update(chunk: Buffer): void {

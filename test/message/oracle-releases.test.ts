@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import { compareMailbox, formatRates, KEYS } from './oracle.js';
 import { readIndexFields } from './index-fields.js';
-import { rulesFor, UnsupportedCacheVersionError, type Rules } from '../../src/message/options.js';
+import { rulesFor, type Rules } from '../../src/message/options.js';
 import { decodeCacheRecord } from '../../src/format/cache.js';
 import { expectedCacheRecord } from '../../src/message/record.js';
 
@@ -71,7 +71,8 @@ describe('message parsing against other real Cyrus releases (oracle)', () => {
     });
   }
 
-  it('cache v6 (real Cyrus 3.0.13, Ubuntu 20.04) is refused: 3.2 rules would get SECTION and HEADERS wrong', () => {
+  it('cache v6 (real Cyrus 3.0.13, Ubuntu 20.04) needs its own rules: 3.2 rules get SECTION and HEADERS wrong', () => {
+    // The full v6 oracle is oracle-3.0.test.ts; this keeps the measure of how far 3.0 is from 3.2.
     const dir = corpusIndexOnly('3.0.13');
     const index = readIndexFields(join(dir, 'cyrus.index'));
     expect(index.minorVersion).toBe(13);
@@ -81,8 +82,8 @@ describe('message parsing against other real Cyrus releases (oracle)', () => {
     let headers = 0;
     for (const r of index.records) {
       const path = join(dir, `${r.uid}.`);
-      expect(() => expectedCacheRecord(path, { cacheVersion: r.cacheVersion })).toThrow(UnsupportedCacheVersionError);
       const want = decodeCacheRecord(cache, r.cacheOffset, r.cacheVersion).items;
+      expect(expectedCacheRecord(path, { cacheVersion: 6 }).items.SECTION.equals(want.SECTION)).toBe(true);
       const got = expectedCacheRecord(path, { cacheVersion: 10, indexVersion: 16 }).items;
       if (got.SECTION.equals(want.SECTION)) section++;
       if (got.HEADERS.equals(want.HEADERS)) headers++;
