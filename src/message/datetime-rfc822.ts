@@ -26,6 +26,9 @@ interface Parsed {
   min: number;
   sec: number;
   zoneMinutes: number;
+  /** The value ended right after the year (or the time): parse_rfc822 then returns a NULL
+   *  pointer minus the string's address, cut to int. */
+  unterminated: boolean;
 }
 
 /** parse_rfc822 up to mktime/timegm; null = "baddate". `s` ends at its first NUL. */
@@ -41,7 +44,7 @@ function parse(s: Buffer, dayOnly: boolean): Parsed | null {
     }
     return at(i) ? i : -1;
   };
-  const tm: Parsed = { year: 0, mon: 0, mday: 0, hour: 0, min: 0, sec: 0, zoneMinutes: 0 };
+  const tm: Parsed = { year: 0, mon: 0, mday: 0, hour: 0, min: 0, sec: 0, zoneMinutes: 0, unterminated: false };
   let p = fws(0);
   if (p < 0) return null;
   if (isAlpha(at(p))) {
@@ -72,6 +75,7 @@ function parse(s: Buffer, dayOnly: boolean): Parsed | null {
   if (isDigit(at(p))) return null;
   if (tm.mday > monthDays(tm.year, tm.mon)) return null;
   p = fws(p);
+  if (p < 0) tm.unterminated = true;
   if (p >= 0 && !dayOnly && time(tm, s, p, fws)) return tm;
   tm.hour = 12; // "badtime", a date only, or day_from_rfc822
   return tm;
@@ -97,6 +101,7 @@ function time(tm: Parsed, s: Buffer, p: number, fws: (i: number) => number): boo
   }
   const z = fws(p);
   if (z >= 0) tm.zoneMinutes = zone(s, z);
+  else tm.unterminated = true;
   return true;
 }
 
@@ -133,15 +138,25 @@ function zone(s: Buffer, p: number): number {
   return off;
 }
 
-/** sentdate and gmtime from a Date: value as Cyrus 3.0 computes them (0 = failed). */
-export function parseRfc822Date(value: Buffer | null, timeZone = 'UTC'): DateResult {
-  if (!value) return { sentdate: 0, gmtime: 0 };
+/**
+ * sentdate and gmtime from a Date: value as Cyrus 3.0 computes them (0 = failed).
+ * `unterminatedParses`: whether a value ending right after its year or time counts as parsed.
+ * Cyrus returns (NULL - address of the value) cut to int there, so the answer depends on where
+ * the process's heap lies (ASLR): the same in one reconstruct run, not across runs. Real 3.0.13
+ * failed all such dates in the run we recorded (crafted-indexed-3.0.13), hence the default.
+ */
+export function parseRfc822Date(
+  value: Buffer | null,
+  timeZone = 'UTC',
+  unterminatedParses = false,
+): DateResult & { processDependent: boolean } {
+  if (!value) return { sentdate: 0, gmtime: 0, processDependent: false };
   const z = value.indexOf(0);
   const s = z < 0 ? value : value.subarray(0, z);
   let sentdate = 0;
   let gmtime = 0;
   const d = parse(s, true);
-  if (d) {
+  if (d && (unterminatedParses || !d.unterminated)) {
     const wall = timegmExact({ ...d, hour: 12, min: 0, sec: 0 });
     let t = wall;
     if (timeZone !== 'UTC' && timeZone !== 'Etc/UTC') {
@@ -151,9 +166,9 @@ export function parseRfc822Date(value: Buffer | null, timeZone = 'UTC'): DateRes
     if (t >= 0) sentdate = t;
   }
   const f = parse(s, false);
-  if (f) {
+  if (f && (unterminatedParses || !f.unterminated)) {
     const t = timegmExact(f);
     if (t >= 0) gmtime = t - f.zoneMinutes * 60;
   }
-  return { sentdate, gmtime };
+  return { sentdate, gmtime, processDependent: !!(d?.unterminated || f?.unterminated) };
 }

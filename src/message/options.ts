@@ -80,6 +80,10 @@ export interface Rules {
   /** 3.0: Date: read by parse_rfc822 (datetime-rfc822.ts: fixed layout, sentdate at local noon,
    *  no time = 12:00 UTC, unknown zone = UTC, before 1970 fails) instead of time_from_rfc5322. */
   rfc822Dates: boolean;
+  /** 3.0 only (undefined behaviour): a Date: ending right after its year or its time parses
+   *  (true) or fails (false). Decided per reconstruct/imapd process by where its heap lies;
+   *  default false, as real 3.0.13 did in our recorded run (datetime-rfc822.ts). */
+  rfc822UnterminatedParses: boolean;
   /** 3.0: RFC 2047 words found by plain '?' scans and each decoded afresh (mimeheader.ts). */
   rfc2047Words30: boolean;
   /** 3.0: unquoted parameter values are strict tokens (fields.ts parseParams). */
@@ -114,6 +118,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     permutedContentGuid: v30,
     cachedHeaders30: v30,
     rfc822Dates: v30,
+    rfc822UnterminatedParses: false,
     rfc2047Words30: v30,
     strictParamTokens: v30,
     encodedContentType: !v30,

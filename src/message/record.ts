@@ -40,9 +40,15 @@ export interface ExpectedCacheRecord {
 export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = {}): ExpectedCacheRecord {
   const opts = resolveOptions(options);
   const root = parsed.root;
-  const dates = opts.rules.rfc822Dates
-    ? parseRfc822Date(root.date, opts.timeZone)
-    : parseDateHeader(root.date, opts.timeZone, opts.rules.negativeDates, opts.rules.dateHighByteClasses);
+  const warnings = [...parsed.warnings];
+  let dates: { sentdate: number; gmtime: number };
+  if (opts.rules.rfc822Dates) {
+    const d = parseRfc822Date(root.date, opts.timeZone, opts.rules.rfc822UnterminatedParses);
+    if (d.processDependent) {
+      warnings.push('Date: ends after its year or time: Cyrus 3.0 parses or rejects it depending on the process (rules.rfc822UnterminatedParses)');
+    }
+    dates = d;
+  } else dates = parseDateHeader(root.date, opts.timeZone, opts.rules.negativeDates, opts.rules.dateHighByteClasses);
   const items = cacheItems(root, opts);
   const cacheRecord = encodeCacheRecord(items);
   return {
@@ -59,7 +65,7 @@ export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = 
     },
     items,
     cacheRecord,
-    warnings: parsed.warnings,
+    warnings,
   };
 }
 
