@@ -10,7 +10,7 @@ import { fixture } from '../helpers/fixtures.js';
 import { Lcg, mutate } from './crafted.js';
 import type { ParseOptions } from '../../src/message/options.js';
 
-const RELEASES: ParseOptions[] = [{ cacheVersion: 11 }, { cacheVersion: 10, indexVersion: 16 }, { cacheVersion: 10 }, { cacheVersion: 13 }];
+const RELEASES: ParseOptions[] = [{ cacheVersion: 11 }, { cacheVersion: 10, indexVersion: 16 }, { cacheVersion: 10 }, { cacheVersion: 13 }, { cacheVersion: 6 }];
 
 describe('fuzzed real messages', () => {
   it('3,000 damaged variants of corpus messages: a record or MessageParseError each', () => {
