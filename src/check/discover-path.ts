@@ -46,7 +46,7 @@ async function* walk(
   const isMailbox = scan.hasHeader || scan.hasIndex || (top && scan.uids.length > 0);
   if (isMailbox) {
     const rel = relative(root, folder);
-    yield { name: rel === '' ? basename(folder) : rel, dir: folder, nameFromHeader: true };
+    yield { name: rel === '' ? basename(folder) : rel, dir: folder, nameFromHeader: true, scan };
   }
   for (const sub of scan.subdirs) {
     if (NOT_MAILBOXES.has(sub)) continue;

@@ -130,7 +130,7 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
   const reading = readMailbox(t);
   // Cyrus lists the archive folder too (find_files); often it does not exist, which is fine.
   const archiveListing = t.archiveDir ? scanFolder(t.archiveDir) : Promise.resolve(undefined);
-  const scan = await scanFolder(t.dir);
+  const scan = t.scan ?? (await scanFolder(t.dir));
   // The folder's message files go to the workers now, while the metadata is read and checked:
   // the threads start hashing without waiting for the index (the first mailbox's cold decode
   // kept them idle ~0.15 s). --deep needs each record's cache version first: not prefetched.

@@ -1,5 +1,6 @@
 // Shapes shared by the check pipeline: what discovery hands over, what a mailbox's check yields.
 import type { Finding, FindingCode } from '../findings.js';
+import type { FolderScan } from './scan-folder.js';
 
 /** One mailbox to check: where its files are (paths already resolved by discovery). */
 export interface MailboxTarget {
@@ -27,6 +28,8 @@ export interface MailboxTarget {
   listed?: boolean;
   /** Found on disk with a cyrus.header that no mailboxes.db entry names (MAILBOX_UNLISTED). */
   unlisted?: boolean;
+  /** The listing of `dir` discovery has just made (--path walks every folder): not listed again. */
+  scan?: FolderScan;
 }
 
 /** What check reports for one mailbox (the contract's JSON mailbox object). */
