@@ -37,7 +37,7 @@ export const SUPPORTED_CACHE_VERSIONS = [6, 10, 11, 13] as const;
 
 /** Ported rules not yet proven byte for byte against a real release: refused unless
  *  ParseOptions.allowUnproven (none at present; v6 was until test/message/oracle-3.0.test.ts). */
-export const UNPROVEN_CACHE_VERSIONS: readonly number[] = [];
+export const UNPROVEN_CACHE_VERSIONS: readonly number[] = [3];
 
 /** The parser behaviours that differ between the releases we reproduce (see above). */
 export interface Rules {
@@ -95,10 +95,16 @@ export interface Rules {
   base64PadResets: boolean;
   /** 3.2+: a backslash before CR LF inside a quoted address phrase is ignored (3.0: fails). */
   quotedBackslashCrlf: boolean;
+  /** Cache v3 (2.4/2.5): a SECTION part is its offsets and one charset/encoding word (no charset
+   *  name, no content GUID; section-v3.ts). */
+  sectionWordsOnly: boolean;
+  /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
+  charsetNumbers: boolean;
 }
 
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
   const v30 = cacheVersion < 10;
+  const v2x = cacheVersion < 6;
   const v34 = cacheVersion > 10 || (!v30 && (indexVersion === undefined || indexVersion >= 17));
   const v312 = cacheVersion >= 13;
   return {
@@ -125,6 +131,8 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     encodedContentType: !v30,
     base64PadResets: !v30,
     quotedBackslashCrlf: !v30,
+    sectionWordsOnly: v2x,
+    charsetNumbers: v2x && indexVersion !== undefined && indexVersion <= 12,
   };
 }
 

@@ -1,6 +1,7 @@
 // The ten cache items from a parsed message (imap/message.c message_write_cache and friends):
 // IMAP ENVELOPE / BODY / BODYSTRUCTURE text, the binary SECTION map, cached headers, the search
 // forms of the address headers and the decoded subject.
+import { noCharsetWordV3, sectionWordV3 } from './section-v3.js';
 import type { CacheItems } from '../format/cache.js';
 import type { Address } from './address.js';
 import { B, isalnum, isspace, lower } from './bytes.js';
@@ -206,6 +207,7 @@ function body(o: Out, b: Body, ext: boolean, opts: ResolvedOptions): void {
 }
 
 function nocharset(o: Out, b: Body | null, opts: ResolvedOptions): void {
+  if (opts.rules.sectionWordsOnly) return void o.u32(noCharsetWordV3(opts));
   o.u32(0x0000ffff);
   o.b(b ? b.contentGuid : Buffer.alloc(20));
   if (!opts.rules.sectionSizes) return;
@@ -214,6 +216,7 @@ function nocharset(o: Out, b: Body | null, opts: ResolvedOptions): void {
 }
 
 function charsetBlock(o: Out, b: Body, opts: ResolvedOptions): void {
+  if (opts.rules.sectionWordsOnly) return void o.u32(sectionWordV3(b, opts));
   const { encoding, charset } = partCharset(b, opts);
   let len = 0;
   let name: Buffer | null = null;
