@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const dir = a.dir ?? join(tmpdir(), `cyrus-fsck-bench-${a.messages}-${a.perMailbox}${a.small ? '-small' : ''}`);
   const marker = join(dir, '.built.json');
-  const params = JSON.stringify({ messages: a.messages, perMailbox: a.perMailbox, small: a.small, v: 2 });
+  const params = JSON.stringify({ messages: a.messages, perMailbox: a.perMailbox, small: a.small, v: 3 });
   if (!existsSync(marker) || readFileSync(marker, 'utf8') !== params) {
     rmSync(dir, { recursive: true, force: true });
     const t = Date.now();

@@ -48,6 +48,8 @@ export async function benchReconstruct(spool: string, _jobs: number, totals: { m
     }
     writeFileSync(join(base, '.ready'), '');
   }
+  // The spool may have been rebuilt (as root) since: Cyrus's -n still opens files for writing.
+  spawnSync('chown', ['-R', 'cyrus:mail', spool]);
   let best = Infinity;
   for (let i = 0; i < 2; i++) {
     const t = process.hrtime.bigint();

@@ -8,6 +8,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { CACHE_HEADER_SIZE, cacheRecordCrc, encodeCacheRecord } from '../src/format/cache.js';
 import { encodeHeader, headerFileCrc } from '../src/format/header.js';
+import { expectedCacheRecord } from '../src/message/record.js';
 import { encodeIndex, SystemFlag, type IndexHeader, type IndexRecord } from '../src/format/index/index.js';
 import { syncCrcAnnot, syncCrcBasic } from '../src/format/synccrc.js';
 
@@ -87,6 +88,15 @@ function messageSize(rand: () => number, o: SynthOptions): number {
   return Math.round(2_000 + rand() * 48_000);
 }
 
+/** check --deep reproduces sentdate in this machine's zone: the spool is written in it too. */
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+function placeholderCache(id: string, uid: number, head: Buffer): Buffer {
+  const env = Buffer.from(`("Mon, 02 Jan 2023 09:58:00 +0000" "benchmark message ${uid}" NIL NIL NIL NIL NIL NIL NIL "<${id}.${uid}@bench.example>")`);
+  const empty = Buffer.alloc(0);
+  return encodeCacheRecord([env, empty, empty, empty, head, empty, empty, empty, empty, Buffer.from(`benchmark message ${uid}`)]);
+}
+
 /** Builds the spool; returns where the mailboxes are and how much was written. */
 export function buildSpool(o: SynthOptions): SynthSpool {
   const rand = prng(o.seed ?? 42);
@@ -143,9 +153,11 @@ function writeMailbox(dir: string, name: string, id: string, count: number, rand
     }
     const fileSize = o.sparseSize ?? content.length;
     bytes += fileSize;
-    const env = Buffer.from(`("Mon, 02 Jan 2023 09:58:00 +0000" "benchmark message ${uid}" NIL NIL NIL NIL NIL NIL NIL "<${id}.${uid}@bench.example>")`);
-    const empty = Buffer.alloc(0);
-    const cache = encodeCacheRecord([env, empty, empty, empty, head, empty, empty, empty, empty, Buffer.from(`benchmark message ${uid}`)]);
+    // The cache record Cyrus 3.6 writes for this message (our parser reproduces it byte for
+    // byte), so check --deep has real records to compare and cyrus.cache has real sizes.
+    // Sparse files (all zeros) keep a placeholder record: there is no message to parse.
+    const parsed = o.sparseSize ? undefined : expectedCacheRecord(content, { cacheVersion: 11, timeZone: LOCAL_ZONE });
+    const cache = parsed?.cacheRecord ?? placeholderCache(id, uid, head);
     const cacheOffset = cacheLen;
     cacheParts.push(cache);
     cacheLen += cache.length;
@@ -155,10 +167,10 @@ function writeMailbox(dir: string, name: string, id: string, count: number, rand
       uid,
       internaldate: now - (count - uid) * 60,
       // What Cyrus derives from the Date: header (so `reconstruct -n -G` finds nothing to say).
-      sentdate: DATE_MIDNIGHT,
+      sentdate: parsed?.record.sentdate ?? DATE_MIDNIGHT,
       size: BigInt(fileSize),
-      headerSize: head.length,
-      gmtime: DATE_GMT,
+      headerSize: parsed?.record.headerSize ?? head.length,
+      gmtime: parsed?.record.gmtime ?? DATE_GMT,
       cacheOffset,
       lastUpdated: now,
       systemFlags: seen | answered,
