@@ -162,17 +162,20 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
   let name = '';
   for (let i = p; i < e; i++) name += String.fromCharCode(toLower(h[i]!));
   const v = e + 1;
+  // 2.x kept the first of each header (a failed parse does not count) and appended address lists.
+  const first = msg.opts.rules.firstHeaderWins;
   switch (HEADER_NAMES.get(name)) {
     case 'bcc':
-      body.bcc = addresses(msg, h, v);
+      body.bcc = first ? appended(body.bcc, addresses(msg, h, v)) : addresses(msg, h, v);
       break;
     case 'cc':
-      body.cc = addresses(msg, h, v);
+      body.cc = first ? appended(body.cc, addresses(msg, h, v)) : addresses(msg, h, v);
       break;
     case 'content-description':
-      body.description = parseString(h, v);
+      if (!(first && body.description)) body.description = parseString(h, v);
       break;
     case 'content-disposition': {
+      if (first && body.disposition) break;
       body.disposition = null;
       body.dispositionParams = [];
       const d = parseDisposition(h, v, msg.opts.rules.strictParamTokens);
@@ -183,7 +186,7 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
       break;
     }
     case 'content-id':
-      body.id = parseString(h, v);
+      if (!(first && body.id)) body.id = parseString(h, v);
       break;
     case 'content-language': {
       const l = parseLanguage(h, v);
@@ -191,45 +194,47 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
       break;
     }
     case 'content-location':
-      body.location = parseString(h, v);
+      if (!(first && body.location)) body.location = parseString(h, v);
       break;
     case 'content-md5':
-      body.md5 = parseString(h, v);
+      if (!(first && body.md5)) body.md5 = parseString(h, v);
       break;
     case 'content-transfer-encoding':
-      body.encoding = parseEncoding(h, v);
+      if (!(first && body.encoding)) body.encoding = parseEncoding(h, v);
       break;
     case 'content-type':
-      parseBodyType(msg, body, h, v);
+      if (!(first && body.type !== NO_TYPE)) parseBodyType(msg, body, h, v);
       break;
     case 'date':
-      body.date = parseString(h, v);
+      if (!(first && body.date)) body.date = parseString(h, v);
       break;
     case 'from':
-      body.from = addresses(msg, h, v);
+      body.from = first ? appended(body.from, addresses(msg, h, v)) : addresses(msg, h, v);
       break;
     case 'in-reply-to':
-      body.inReplyTo = parseString(h, v);
+      if (!(first && body.inReplyTo)) body.inReplyTo = parseString(h, v);
       break;
     case 'message-id':
-      body.messageId = parseString(h, v);
+      if (!(first && body.messageId)) body.messageId = parseString(h, v);
       break;
     case 'reply-to':
-      body.replyTo = addresses(msg, h, v);
+      body.replyTo = first ? appended(body.replyTo, addresses(msg, h, v)) : addresses(msg, h, v);
       break;
     case 'subject':
-      body.subject = parseString(h, v);
+      if (!(first && body.subject)) body.subject = parseString(h, v);
       break;
     case 'sender':
-      body.sender = addresses(msg, h, v);
+      body.sender = first ? appended(body.sender, addresses(msg, h, v)) : addresses(msg, h, v);
       break;
     case 'to':
-      body.to = addresses(msg, h, v);
+      body.to = first ? appended(body.to, addresses(msg, h, v)) : addresses(msg, h, v);
       break;
     default:
       break; // Received, References, X-*: nothing in the 3.x cache depends on them
   }
 }
+
+const appended = (a: Address[] | null, b: Address[] | null): Address[] | null => (a && b ? a.concat(b) : a ?? b);
 
 function addresses(msg: Msg, h: Buffer, v: number): Address[] | null {
   const { quotedPhraseControls, utf8Domains, quotedBackslashCrlf: backslashCrlf } = msg.opts.rules;

@@ -98,6 +98,10 @@ export interface Rules {
   /** Cache v3 (2.4/2.5): a SECTION part is its offsets and one charset/encoding word (no charset
    *  name, no content GUID; section-v3.ts). */
   sectionWordsOnly: boolean;
+  /** 2.x: the first Content-Type / -Disposition / -Transfer-Encoding that parses and the first
+   *  of each string header count, later ones are ignored; address headers append (3.0+: the
+   *  last one wins). */
+  firstHeaderWins: boolean;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
   charsetNumbers: boolean;
 }
@@ -132,6 +136,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     base64PadResets: !v30,
     quotedBackslashCrlf: !v30,
     sectionWordsOnly: v2x,
+    firstHeaderWins: v2x,
     charsetNumbers: v2x && indexVersion !== undefined && indexVersion <= 12,
   };
 }

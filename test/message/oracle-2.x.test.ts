@@ -16,12 +16,12 @@ const RELEASES: { release: string; indexVersion: number; atLeast: Partial<Record
   {
     release: '2.5.10',
     indexVersion: 13,
-    atLeast: { size: 880, content_lines: 880, sentdate: 878, gmtime: 868, cache_crc: 820, ENVELOPE: 862, BODYSTRUCTURE: 836, BODY: 838, SECTION: 841, HEADERS: 879, FROM: 869, TO: 874, CC: 880, SUBJECT: 870, ALL: 812 },
+    atLeast: { size: 880, gmtime: 873, cache_crc: 868, ENVELOPE: 879, BODYSTRUCTURE: 877, BODY: 877, SECTION: 878, HEADERS: 879, FROM: 879, TO: 880, SUBJECT: 876, ALL: 859 },
   },
   {
     release: '2.4.18',
     indexVersion: 12,
-    atLeast: { size: 880, header_size: 880, content_lines: 880, sentdate: 878, gmtime: 866, cache_crc: 60, ENVELOPE: 862, BODYSTRUCTURE: 836, BODY: 838, SECTION: 840, HEADERS: 878, FROM: 383, TO: 672, CC: 870, BCC: 880, SUBJECT: 168, ALL: 59 },
+    atLeast: { size: 880, header_size: 880, gmtime: 871, cache_crc: 66, ENVELOPE: 879, BODYSTRUCTURE: 877, BODY: 877, SECTION: 877, HEADERS: 878, FROM: 388, TO: 676, CC: 871, BCC: 880, SUBJECT: 169, ALL: 65 },
   },
 ];
 
