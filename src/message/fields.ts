@@ -85,7 +85,11 @@ export function cachedHeaderText(h: Buffer, p: number): Buffer {
 /** message_parse_params; returns the parameters in order (attributes uppercased). */
 /** `strictTokens` (Cyrus 3.0): an unquoted value is a token that ends at white space, and a
  *  control, 8-bit or tspecial byte in it drops the parameter (3.2+ read leniently to ';'). */
-export function parseParams(h: Buffer, p0: number, strictTokens = false): Param[] {
+/** How parameters are read: false = 3.2+ (lenient unquoted values), true = 3.0 (strict tokens, a
+ *  bad parameter is skipped), 'stop' = 2.x (strict tokens, a bad parameter ends the list). */
+export type ParamSyntax = boolean | 'stop';
+
+export function parseParams(h: Buffer, p0: number, strictTokens: ParamSyntax = false): Param[] {
   const params: Param[] = [];
   let p: number | null = p0;
   for (;;) {
@@ -170,6 +174,7 @@ export function parseParams(h: Buffer, p0: number, strictTokens = false): Param[
         }
       }
     }
+    if (strictTokens === 'stop') return params;
     // skip: to the next ';' (consumed), CR or LF
     let q = p!;
     while (at(h, q) && at(h, q) !== 0x3b && at(h, q) !== 0x0d && at(h, q) !== 0x0a) q++;
@@ -249,7 +254,7 @@ export interface ContentType {
  * message_parse_type without the `=?` oddity (handled by the caller, which has the charset
  * layer). null = header ignored.
  */
-export function parseType(h: Buffer, p0: number, strictTokens = false): ContentType | null {
+export function parseType(h: Buffer, p0: number, strictTokens: ParamSyntax = false): ContentType | null {
   let p = rfc822space(h, p0);
   if (p === null) return null;
   const type = p;
@@ -278,7 +283,7 @@ export function parseType(h: Buffer, p0: number, strictTokens = false): ContentT
 }
 
 /** message_parse_disposition. null = header ignored. */
-export function parseDisposition(h: Buffer, p0: number, strictTokens = false): { disposition: Buffer; params: Param[] } | null {
+export function parseDisposition(h: Buffer, p0: number, strictTokens: ParamSyntax = false): { disposition: Buffer; params: Param[] } | null {
   let p = rfc822space(h, p0);
   if (p === null) return null;
   const d = p;

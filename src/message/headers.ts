@@ -11,6 +11,7 @@ import {
   rawFieldValue,
   rfc822space,
   type ContentType,
+  type ParamSyntax,
 } from './fields.js';
 import { parseAddressList, type Address } from './address.js';
 import { B, cstr, toLower } from './bytes.js';
@@ -178,7 +179,7 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
       if (first && body.disposition) break;
       body.disposition = null;
       body.dispositionParams = [];
-      const d = parseDisposition(h, v, msg.opts.rules.strictParamTokens);
+      const d = parseDisposition(h, v, paramSyntax(msg));
       if (d) {
         body.disposition = d.disposition;
         body.dispositionParams = d.params;
@@ -234,6 +235,8 @@ function applyHeader(msg: Msg, body: Body, h: Buffer, p: number): void {
   }
 }
 
+const paramSyntax = (msg: Msg): ParamSyntax => (msg.opts.rules.badParamEndsList ? 'stop' : msg.opts.rules.strictParamTokens);
+
 const appended = (a: Address[] | null, b: Address[] | null): Address[] | null => (a && b ? a.concat(b) : a ?? b);
 
 function addresses(msg: Msg, h: Buffer, v: number): Address[] | null {
@@ -250,7 +253,7 @@ function parseBodyType(msg: Msg, body: Body, h: Buffer, v: number): void {
   const p = rfc822space(h, v);
   if (p === null) return;
   let t: ContentType | null;
-  const strict = msg.opts.rules.strictParamTokens;
+  const strict = paramSyntax(msg);
   if (msg.opts.rules.encodedContentType && p + 2 < h.length && h[p] === 0x3d && h[p + 1] === 0x3f) {
     // Old Mail.app encoded the whole Content-Type as an RFC 2047 word; 8-bit parameter values
     // that decoding yields are re-encoded (encodeMimeWord).

@@ -102,6 +102,8 @@ export interface Rules {
    *  of each string header count, later ones are ignored; address headers append (3.0+: the
    *  last one wins). */
   firstHeaderWins: boolean;
+  /** 2.x: a parameter that does not parse ends the parameter list (3.0: skipped to the next ';'). */
+  badParamEndsList: boolean;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
   charsetNumbers: boolean;
 }
@@ -137,6 +139,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     quotedBackslashCrlf: !v30,
     sectionWordsOnly: v2x,
     firstHeaderWins: v2x,
+    badParamEndsList: v2x,
     charsetNumbers: v2x && indexVersion !== undefined && indexVersion <= 12,
   };
 }

@@ -16,12 +16,12 @@ const RELEASES: { release: string; indexVersion: number; atLeast: Partial<Record
   {
     release: '2.5.10',
     indexVersion: 13,
-    atLeast: { size: 880, gmtime: 873, cache_crc: 868, ENVELOPE: 879, BODYSTRUCTURE: 877, BODY: 877, SECTION: 878, HEADERS: 879, FROM: 879, TO: 880, SUBJECT: 876, ALL: 859 },
+    atLeast: { size: 880, gmtime: 873, cache_crc: 872, ENVELOPE: 879, HEADERS: 879, FROM: 879, TO: 880, SUBJECT: 876, ALL: 863 },
   },
   {
     release: '2.4.18',
     indexVersion: 12,
-    atLeast: { size: 880, header_size: 880, gmtime: 871, cache_crc: 66, ENVELOPE: 879, BODYSTRUCTURE: 877, BODY: 877, SECTION: 877, HEADERS: 878, FROM: 388, TO: 676, CC: 871, BCC: 880, SUBJECT: 169, ALL: 65 },
+    atLeast: { size: 880, header_size: 880, gmtime: 871, cache_crc: 67, ENVELOPE: 879, SECTION: 880, HEADERS: 878, FROM: 388, TO: 676, CC: 871, BCC: 880, SUBJECT: 169, ALL: 66 },
   },
 ];
 
