@@ -16,12 +16,12 @@ const RELEASES: { release: string; indexVersion: number; atLeast: Partial<Record
   {
     release: '2.5.10',
     indexVersion: 13,
-    atLeast: { size: 880, gmtime: 873, cache_crc: 872, ENVELOPE: 879, HEADERS: 879, FROM: 879, TO: 880, SUBJECT: 876, ALL: 863 },
+    atLeast: { size: 880, cache_crc: 872, ENVELOPE: 879, HEADERS: 879, FROM: 879, TO: 880, SUBJECT: 876, ALL: 871 },
   },
   {
     release: '2.4.18',
     indexVersion: 12,
-    atLeast: { size: 880, header_size: 880, gmtime: 871, cache_crc: 67, ENVELOPE: 879, SECTION: 880, HEADERS: 878, FROM: 388, TO: 676, CC: 871, BCC: 880, SUBJECT: 169, ALL: 66 },
+    atLeast: { size: 880, header_size: 880, gmtime: 879, cache_crc: 67, ENVELOPE: 879, SECTION: 880, HEADERS: 878, FROM: 388, TO: 676, CC: 871, BCC: 880, SUBJECT: 169, ALL: 66 },
   },
 ];
 
@@ -32,7 +32,9 @@ describe('cache v3 (Cyrus 2.4.18 / 2.5.10) port, measured against the real thing
       const index = readIndexFields(join(dir, 'cyrus.index'));
       expect(index.minorVersion).toBe(indexVersion);
       expect(new Set(index.records.map((r) => r.cacheVersion))).toEqual(new Set([3]));
-      const opts = { timeZone: 'UTC', allowUnproven: true, indexVersion };
+      // A Date: ending right after its time is undefined behaviour in parse_rfc822 (same code as
+      // 3.0, see Rules.rfc822UnterminatedParses): both recorded runs parsed such dates.
+      const opts = { timeZone: 'UTC', allowUnproven: true, indexVersion, rules: { rfc822UnterminatedParses: true } };
       const res = compareMailbox(dir, opts);
       console.log(formatRates(`corpus-indexed-${release} (cache v3, index v${indexVersion})`, res));
       const explain = Number(process.env.EXPLAIN_V3 ?? 0);
