@@ -52,6 +52,9 @@ export interface AddressRules {
   utf8Domains?: boolean;
   /** 3.2+: a backslash right before CR LF in a quoted phrase is dropped (3.0: the address fails). */
   backslashCrlf?: boolean;
+  /** 2.x: an '@' inside a domain ends it (what follows is read as the next address); 3.0+
+   *  keeps eating it as part of a garbage domain. */
+  atEndsDomain?: boolean;
 }
 
 /** parseaddr_phrase: returns the terminating byte (0 = end) and the phrase. */
@@ -129,7 +132,7 @@ function domain(cur: Cursor, wantComment: boolean, rules: AddressRules): { tok: 
         cur.i--;
         cur.skipWhitespace();
       }
-    } else if (c === 0x40) {
+    } else if (c === 0x40 && !rules.atEndsDomain) {
       out.push(c); // garbage domain; Cyrus marks it invalid and keeps eating
       comment = null;
     } else if (!isspace(c)) {

@@ -240,8 +240,8 @@ const paramSyntax = (msg: Msg): ParamSyntax => (msg.opts.rules.badParamEndsList 
 const appended = (a: Address[] | null, b: Address[] | null): Address[] | null => (a && b ? a.concat(b) : a ?? b);
 
 function addresses(msg: Msg, h: Buffer, v: number): Address[] | null {
-  const { quotedPhraseControls, utf8Domains, quotedBackslashCrlf: backslashCrlf } = msg.opts.rules;
-  const list = parseAddressList(rawFieldValue(h, v), { quotedPhraseControls, utf8Domains, backslashCrlf });
+  const { quotedPhraseControls, utf8Domains, quotedBackslashCrlf: backslashCrlf, atEndsDomain } = msg.opts.rules;
+  const list = parseAddressList(rawFieldValue(h, v), { quotedPhraseControls, utf8Domains, backslashCrlf, atEndsDomain });
   return list.length ? list : null;
 }
 

@@ -104,6 +104,8 @@ export interface Rules {
   firstHeaderWins: boolean;
   /** 2.x: a parameter that does not parse ends the parameter list (3.0: skipped to the next ';'). */
   badParamEndsList: boolean;
+  /** 2.x: an '@' in an address's domain ends the domain (3.0+: part of a garbage domain). */
+  atEndsDomain: boolean;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
   charsetNumbers: boolean;
 }
@@ -140,6 +142,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     sectionWordsOnly: v2x,
     firstHeaderWins: v2x,
     badParamEndsList: v2x,
+    atEndsDomain: v2x,
     charsetNumbers: v2x && indexVersion !== undefined && indexVersion <= 12,
   };
 }

@@ -16,12 +16,12 @@ const RELEASES: { release: string; indexVersion: number; atLeast: Partial<Record
   {
     release: '2.5.10',
     indexVersion: 13,
-    atLeast: { size: 880, cache_crc: 872, ENVELOPE: 879, HEADERS: 879, FROM: 879, TO: 880, SUBJECT: 876, ALL: 871 },
+    atLeast: { size: 880, cache_crc: 874, HEADERS: 879, SUBJECT: 876, ALL: 873 },
   },
   {
     release: '2.4.18',
     indexVersion: 12,
-    atLeast: { size: 880, header_size: 880, gmtime: 879, cache_crc: 67, ENVELOPE: 879, SECTION: 880, HEADERS: 878, FROM: 388, TO: 676, CC: 871, BCC: 880, SUBJECT: 169, ALL: 66 },
+    atLeast: { size: 880, header_size: 880, gmtime: 879, cache_crc: 68, SECTION: 880, HEADERS: 878, FROM: 390, TO: 677, CC: 871, BCC: 880, SUBJECT: 169, ALL: 67 },
   },
 ];
 
