@@ -143,7 +143,7 @@ function scanHeaders(msg: Msg, body: Body, h: Buffer): void {
 function isCachedHeader(h: Buffer, p: number, opts: ResolvedOptions): boolean {
   const cacheVersion = opts.cacheVersion;
   let name = '';
-  for (let i = 0; i < 32; i++) {
+  for (let i = 0; i < opts.rules.cachedHeaderNameScan; i++) {
     const c = p + i < h.length ? h[p + i]! : 0;
     if (!c || c === 0x0d || c === 0x0a) return false;
     if (c === 0x3a) {

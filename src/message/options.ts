@@ -106,6 +106,9 @@ export interface Rules {
   badParamEndsList: boolean;
   /** 2.x: an '@' in an address's domain ends the domain (3.0+: part of a garbage domain). */
   atEndsDomain: boolean;
+  /** How many bytes of a line mailbox_cached_header_inline scans for the ':' ending a header
+   *  name (2.x: 31, 3.0+: 32); a longer name is not cached. */
+  cachedHeaderNameScan: number;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
   charsetNumbers: boolean;
 }
@@ -143,6 +146,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     firstHeaderWins: v2x,
     badParamEndsList: v2x,
     atEndsDomain: v2x,
+    cachedHeaderNameScan: v2x ? 31 : 32,
     charsetNumbers: v2x && indexVersion !== undefined && indexVersion <= 12,
   };
 }
