@@ -109,6 +109,8 @@ export interface Rules {
   /** How many bytes of a line mailbox_cached_header_inline scans for the ':' ending a header
    *  name (2.x: 31, 3.0+: 32); a longer name is not cached. */
   cachedHeaderNameScan: number;
+  /** 2.4: SUBJECT and address names are stored in 2.4's search form (search-form-24.ts). */
+  searchForm24: boolean;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
   charsetNumbers: boolean;
 }
@@ -116,6 +118,7 @@ export interface Rules {
 export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
   const v30 = cacheVersion < 10;
   const v2x = cacheVersion < 6;
+  const v24 = v2x && indexVersion !== undefined && indexVersion <= 12;
   const v34 = cacheVersion > 10 || (!v30 && (indexVersion === undefined || indexVersion >= 17));
   const v312 = cacheVersion >= 13;
   return {
@@ -147,7 +150,8 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     badParamEndsList: v2x,
     atEndsDomain: v2x,
     cachedHeaderNameScan: v2x ? 31 : 32,
-    charsetNumbers: v2x && indexVersion !== undefined && indexVersion <= 12,
+    charsetNumbers: v24,
+    searchForm24: v24,
   };
 }
 

@@ -1,6 +1,7 @@
 // The ten cache items from a parsed message (imap/message.c message_write_cache and friends):
 // IMAP ENVELOPE / BODY / BODYSTRUCTURE text, the binary SECTION map, cached headers, the search
 // forms of the address headers and the decoded subject.
+import { searchForm24 } from './search-form-24.js';
 import { noCharsetWordV3, sectionWordV3 } from './section-v3.js';
 import type { CacheItems } from '../format/cache.js';
 import type { Address } from './address.js';
@@ -282,12 +283,19 @@ function section(o: Out, b: Body, opts: ResolvedOptions): void {
   } else o.u32(0);
 }
 
+/** A header value as the SUBJECT / address-name items hold it: RFC 2047-decoded, and in 2.4
+ *  also put in 2.4's search form. */
+function searchText(v: Buffer, opts: ResolvedOptions): Buffer {
+  const d = decodeMimeHeader(v, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets, cyrus30: opts.rules.rfc2047Words30 });
+  return opts.rules.searchForm24 ? searchForm24(d) : d;
+}
+
 const ATEXT_SPECIALS = new Set(Array.from("!#$%&'*+-/=?^_`{|}~", (c) => c.charCodeAt(0)));
 
 /** message_write_searchaddr: the FROM/TO/CC/BCC search form. */
 function searchAddr(o: Out, list: Address[] | null, opts: ResolvedOptions): void {
   if (!list) return;
-  const dec = (v: Buffer) => decodeMimeHeader(v, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets, cyrus30: opts.rules.rfc2047Words30 });
+  const dec = (v: Buffer) => searchText(v, opts);
   let prev = false;
   for (const a of list) {
     if (!a.domain) {
@@ -332,7 +340,7 @@ export function cacheItems(root: Body, opts: ResolvedOptions): CacheItems {
     return o.done();
   };
   const top = { type: B('MESSAGE'), subtype: B('RFC822'), subpart: root, subparts: [] } as unknown as Body;
-  const subject = root.subject ? decodeMimeHeader(root.subject, { rfc2047Utf8: opts.rfc2047Utf8, charsets: opts.charsets, cyrus30: opts.rules.rfc2047Words30 }) : null;
+  const subject = root.subject ? searchText(root.subject, opts) : null;
   return {
     ENVELOPE: build((o) => envelope(o, root)),
     BODYSTRUCTURE: build((o) => body(o, root, true, opts)),
