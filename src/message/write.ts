@@ -340,7 +340,8 @@ export function cacheItems(root: Body, opts: ResolvedOptions): CacheItems {
     return o.done();
   };
   const top = { type: B('MESSAGE'), subtype: B('RFC822'), subpart: root, subparts: [] } as unknown as Body;
-  const subject = root.subject ? searchText(root.subject, opts) : null;
+  // 2.4's decoder answers "" for a missing Subject: (later releases: NIL).
+  const subject = root.subject ? searchText(root.subject, opts) : opts.rules.searchForm24 ? Buffer.alloc(0) : null;
   return {
     ENVELOPE: build((o) => envelope(o, root)),
     BODYSTRUCTURE: build((o) => body(o, root, true, opts)),

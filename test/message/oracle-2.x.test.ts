@@ -21,7 +21,7 @@ const RELEASES: { release: string; indexVersion: number; atLeast: Partial<Record
   {
     release: '2.4.18',
     indexVersion: 12,
-    atLeast: { size: 880, header_size: 880, gmtime: 879, cache_crc: 700, SECTION: 880, HEADERS: 880, SUBJECT: 700, ALL: 698 },
+    atLeast: { size: 880, header_size: 880, gmtime: 879, cache_crc: 875, SECTION: 880, HEADERS: 880, SUBJECT: 876, ALL: 873 },
   },
 ];
 
