@@ -2,6 +2,7 @@
 // settings, the process time zone, the cache version being reproduced, and our own safety caps.
 import { defaultCharsetTables, type CharsetTables } from './charset.js';
 import { DATE_HIGH_BYTE_CLASSES } from './datetime.js';
+import { charsetTables2x } from './section-v3.js';
 
 /**
  * Cache versions whose item contents we reproduce, each from the parser of the releases that
@@ -206,7 +207,11 @@ export function resolveOptions(o: ParseOptions = {}): ResolvedOptions {
     rfc2047Utf8: o.rfc2047Utf8 ?? false,
     timeZone: o.timeZone ?? 'UTC',
     // The ICU of the Debian build we matched per version (v11: 3.6.1's ICU 72; 3.10.2 has 76).
-    charsets: o.charsets ?? defaultCharsetTables(cacheVersion >= 13 ? 'icu76' : cacheVersion >= 10 ? 'icu72' : 'icu66'),
+    charsets:
+      o.charsets ??
+      (cacheVersion < 6
+        ? charsetTables2x(o.indexVersion !== undefined && o.indexVersion <= 12 ? '2.4' : '2.5')
+        : defaultCharsetTables(cacheVersion >= 13 ? 'icu76' : cacheVersion >= 10 ? 'icu72' : 'icu66')),
     maxHeaderBytes: o.maxHeaderBytes ?? 16 * 1024 * 1024,
     maxDepth: o.maxDepth ?? 2500,
   };

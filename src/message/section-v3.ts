@@ -7,6 +7,7 @@ import type { Body } from './body.js';
 import { isType, NO_TYPE, partCharset } from './body.js';
 import { B, cstr, eqIgnoreCase } from './bytes.js';
 import type { ResolvedOptions } from './options.js';
+import { defaultCharsetTables, icuNormalise, type CharsetTables, type DecoderSpec } from './charset.js';
 
 /** 2.4's chartables_charset_table, in order: a part's charset number is its index here. */
 const CHARSETS_24 = [
@@ -64,6 +65,98 @@ const ALIASES_24: readonly (readonly [string, string])[] = [
   ['x-unknown', 'iso-8859-1'],
   ['x-user-defined', 'iso-8859-1'],
 ];
+
+/** 2.5's alias file (more spellings; "unicode-1-1-utf-8" fixed to "utf-8"). */
+const ALIASES_25: readonly (readonly [string, string])[] = [
+  ['1250', 'windows-1250'],
+  ['1251', 'windows-1251'],
+  ['1252', 'windows-1252'],
+  ['1254', 'windows-1254'],
+  ['1255', 'windows-1255'],
+  ['1256', 'windows-1256'],
+  ['1258', 'windows-1258'],
+  ['646', 'iso-8859-1'],
+  ['8859-1', 'iso-8859-1'],
+  ['8859_1', 'iso-8859-1'],
+  ['8859_2', 'iso-8859-2'],
+  ['ANSI_X3.4-1968', 'us-ascii'],
+  ['ASMO-708', 'iso-8859-6'],
+  ['Any', 'iso-8859-1'],
+  ['DISPLAY', 'iso-8859-1'],
+  ['ISO-8859', 'iso-8859-1'],
+  ['ISO646-US', 'iso-8859-1'],
+  ['ISO8859-1', 'iso-8859-1'],
+  ['ISO8859-15', 'iso-8859-15'],
+  ['ISO8859_15_FDIS', 'iso-8859-15'],
+  ['ISO_8859', 'iso-8859-1'],
+  ['ISO_8859_1', 'iso-8859-1'],
+  ['WIN-KOI8', 'koi8-r'],
+  ['ascii', 'us-ascii'],
+  ['auto', 'iso-8859-1'],
+  ['cp1250', 'windows-1250'],
+  ['cp1251', 'windows-1251'],
+  ['cp1252', 'windows-1252'],
+  ['cp1254', 'windows-1254'],
+  ['cp1255', 'windows-1255'],
+  ['cp1256', 'windows-1256'],
+  ['cp1258', 'windows-1258'],
+  ['en_GB', 'iso-8859-1'],
+  ['greek-ccitt', 'iso-8859-7'],
+  ['iso-8859-8-i', 'iso-8859-8'],
+  ['latin1', 'iso-8859-1'],
+  ['mac', 'iso-8859-1'],
+  ['macintosh', 'iso-8859-1'],
+  ['none', 'iso-8859-1'],
+  ['so-8859-1', 'iso-8859-1'],
+  ['tis-620', 'iso-8859-11'],
+  ['unicode-1-1-utf-8', 'utf-8'],
+  ['unknown', 'iso-8859-1'],
+  ['unknown-8bit', 'iso-8859-1'],
+  ['utf7', 'utf-7'],
+  ['utf8', 'utf-8'],
+  ['win-1250', 'windows-1250'],
+  ['win-1251', 'windows-1251'],
+  ['win-1252', 'windows-1252'],
+  ['win-1254', 'windows-1254'],
+  ['win-1255', 'windows-1255'],
+  ['win-1256', 'windows-1256'],
+  ['win-1258', 'windows-1258'],
+  ['x-mac-roman', 'iso-8859-1'],
+  ['x-mac-turkish', 'iso-8859-9'],
+  ['x-unknown', 'iso-8859-1'],
+  ['x-user-defined', 'iso-8859-1'],
+];
+
+/** 2.5's table: 2.4's plus three Windows code pages. */
+const CHARSETS_25 = [...CHARSETS_24, 'windows-1254', 'windows-1258', 'windows-874'];
+
+const tablesByRelease = new Map<string, CharsetTables>();
+
+/**
+ * The charsets 2.x decodes (its own built-in tables, no ICU): the names of its table, reached
+ * exactly or by one alias step, each decoded here by the same-named ICU decoder (a single-byte
+ * table or a family); any other name is unknown (one U+FFFD per encoded word). Where 2.x's
+ * multi-byte tables differ from ICU's (GB2312 vs GBK extensions, ISO-2022-JP extensions) the
+ * output differs: not reproduced.
+ */
+export function charsetTables2x(release: '2.4' | '2.5'): CharsetTables {
+  let t = tablesByRelease.get(release);
+  if (t) return t;
+  const icu66 = defaultCharsetTables('icu66').icu;
+  const icu = new Map<string, DecoderSpec>();
+  for (const name of release === '2.4' ? CHARSETS_24 : CHARSETS_25) {
+    const spec = icu66.get(name) ?? icu66.get(`~${icuNormalise(name)}`);
+    if (spec) icu.set(name, spec);
+  }
+  const aliases: Record<string, string> = {};
+  for (const [a, c] of release === '2.4' ? ALIASES_24 : ALIASES_25) {
+    const k = a.toLowerCase();
+    if (!Object.hasOwn(aliases, k)) aliases[k] = c; // the first case-insensitive match wins
+  }
+  t = { aliases, icu };
+  tablesByRelease.set(release, t);
+  return t;
+}
 
 /** charset_lookupname of 2.4: alias once, then the table; -1 when unknown. */
 export function charsetNumber24(name: string): number {
