@@ -32,12 +32,29 @@ interface Parsed {
 }
 
 /** parse_rfc822 up to mktime/timegm; null = "baddate". `s` ends at its first NUL. */
-function parse(s: Buffer, dayOnly: boolean): Parsed | null {
+function parse(s: Buffer, dayOnly: boolean, comments: boolean): Parsed | null {
   const at = (i: number) => (i < s.length ? s[i]! : 0);
   // skip_fws: white space; a LF not followed by SP/HT ends the value; -1 = nothing left.
+  // 2.4 (message_parse_rfc822space) also skips (nested) comments; one left open ends the value.
   const fws = (i: number): number => {
-    while (at(i) && isSpace(at(i))) {
-      if (at(i) === 0x0a) {
+    while (at(i) && (isSpace(at(i)) || (comments && at(i) === 0x28))) {
+      if (at(i) === 0x28) {
+        let level = 1;
+        i++;
+        while (level) {
+          const c = at(i);
+          if (c === 0x0a) {
+            i++;
+            if (at(i) !== 0x20 && at(i) !== 0x09) return -1;
+            continue;
+          }
+          if (!c) return -1;
+          if (c === 0x5c) i++;
+          else if (c === 0x28) level++;
+          else if (c === 0x29) level--;
+          i++;
+        }
+      } else if (at(i) === 0x0a) {
         i++;
         if (at(i) !== 0x20 && at(i) !== 0x09) return -1;
       } else i++;
@@ -149,13 +166,17 @@ export function parseRfc822Date(
   value: Buffer | null,
   timeZone = 'UTC',
   unterminatedParses = false,
+  comments = false,
 ): DateResult & { processDependent: boolean } {
+  // 2.4's message_parse_date: comments skipped like white space, and a value ending early is
+  // well defined there (it parses).
+  if (comments) unterminatedParses = true;
   if (!value) return { sentdate: 0, gmtime: 0, processDependent: false };
   const z = value.indexOf(0);
   const s = z < 0 ? value : value.subarray(0, z);
   let sentdate = 0;
   let gmtime = 0;
-  const d = parse(s, true);
+  const d = parse(s, true, comments);
   if (d && (unterminatedParses || !d.unterminated)) {
     const wall = timegmExact({ ...d, hour: 12, min: 0, sec: 0 });
     let t = wall;
@@ -165,10 +186,10 @@ export function parseRfc822Date(
     }
     if (t >= 0) sentdate = t;
   }
-  const f = parse(s, false);
+  const f = parse(s, false, comments);
   if (f && (unterminatedParses || !f.unterminated)) {
     const t = timegmExact(f);
     if (t >= 0) gmtime = t - f.zoneMinutes * 60;
   }
-  return { sentdate, gmtime, processDependent: !!(d?.unterminated || f?.unterminated) };
+  return { sentdate, gmtime, processDependent: !comments && !!(d?.unterminated || f?.unterminated) };
 }

@@ -110,6 +110,9 @@ export interface Rules {
   /** How many bytes of a line mailbox_cached_header_inline scans for the ':' ending a header
    *  name (2.x: 31, 3.0+: 32); a longer name is not cached. */
   cachedHeaderNameScan: number;
+  /** 2.4: Date: read by message_parse_date, which skips comments like white space (and has no
+   *  undefined behaviour at the end of the value). */
+  rfc822DateComments: boolean;
   /** 2.4: SUBJECT and address names are stored in 2.4's search form (search-form-24.ts). */
   searchForm24: boolean;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
@@ -153,6 +156,7 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     cachedHeaderNameScan: v2x ? 31 : 32,
     charsetNumbers: v24,
     searchForm24: v24,
+    rfc822DateComments: v24,
   };
 }
 

@@ -43,7 +43,7 @@ export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = 
   const warnings = [...parsed.warnings];
   let dates: { sentdate: number; gmtime: number };
   if (opts.rules.rfc822Dates) {
-    const d = parseRfc822Date(root.date, opts.timeZone, opts.rules.rfc822UnterminatedParses);
+    const d = parseRfc822Date(root.date, opts.timeZone, opts.rules.rfc822UnterminatedParses, opts.rules.rfc822DateComments);
     if (d.processDependent) {
       warnings.push('Date: ends after its year or time: Cyrus 3.0 parses or rejects it depending on the process (rules.rfc822UnterminatedParses)');
     }
