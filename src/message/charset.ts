@@ -100,7 +100,7 @@ export const CYRUS30_ALIASES: Readonly<Record<string, string>> = Object.freeze(
 /** How a charset's bytes become Unicode. */
 export type DecoderSpec =
   | { kind: 'us-ascii' } // Cyrus's table: NUL dropped, 8-bit → U+FFFD
-  | { kind: 'utf-8' } // Cyrus's own stateful decoder
+  | { kind: 'utf-8'; lenient?: boolean } // Cyrus's own stateful decoder (lenient: 2.x's)
   | { kind: 'sbcs'; table: number } // an ICU single-byte converter, as probed (charset-icu-data.ts)
   | { kind: 'family'; family: string }; // an ICU multi-byte converter family
 
@@ -161,6 +161,8 @@ export interface CharsetTables {
   aliases: Readonly<Record<string, string>>;
   /** Names the ICU build opens: probed spellings (lowercase) and `~` + icuNormalise(name). */
   icu: ReadonlyMap<string, DecoderSpec>;
+  /** Cyrus 2.x: its UTF-8 decoder drops what does not decode instead of writing U+FFFD. */
+  lenientUtf8?: boolean;
   /** Cyrus 3.0 only: ICU's internal converter names (ucnv_getName), keyed like `icu`. Present,
    *  a charset outside the alias table is named by its converter (Charset.converterName). */
   converterNames?: ReadonlyMap<string, string>;
@@ -236,7 +238,7 @@ function lookupUncached(name: string, tables: CharsetTables): Charset | undefine
   if (canon !== undefined) {
     const cl = canon.toLowerCase();
     if (cl === 'us-ascii') return { alias: name, canonical: 'us-ascii', decoder: { kind: 'us-ascii' }, converterName: canon };
-    if (cl === 'utf-8') return { alias: name, canonical: 'utf-8', decoder: { kind: 'utf-8' }, converterName: canon };
+    if (cl === 'utf-8') return { alias: name, canonical: 'utf-8', decoder: tables.lenientUtf8 ? { kind: 'utf-8', lenient: true } : { kind: 'utf-8' }, converterName: canon };
   }
   const spec = icuLookup(tables.icu, canon ?? name);
   if (!spec) return undefined;
@@ -253,8 +255,8 @@ export const U_REPLACEMENT = 0xfffd;
  * at the end of every convert_catn, so ICU-backed ones decode each batch independently.
  */
 export class ToUnicode {
-  private bytesLeft = 0;
-  private codepoint = 0;
+  bytesLeft = 0;
+  codepoint = 0;
   private pending: number[] = [];
   constructor(
     readonly spec: DecoderSpec,
@@ -295,9 +297,14 @@ export class ToUnicode {
     for (const cp of codePoints(decodeIcu(this.spec, bytes))) this.out(cp);
   }
 
+  private utf8Lenient(c: number): void {
+    utf8LenientStep(this, c, this.out);
+  }
+
   // lib/charset.c utf8_2uni: no overlong/surrogate checks here (uni2utf8 replaces the
   // invalid ones), an interrupted sequence yields U+FFFD, a truncated tail is dropped.
   private utf8(c: number): void {
+    if (this.spec.kind === 'utf-8' && this.spec.lenient) return this.utf8Lenient(c);
     if (c === U_REPLACEMENT) {
       this.out(U_REPLACEMENT);
       this.bytesLeft = 0;
@@ -339,6 +346,34 @@ export class ToUnicode {
       this.bytesLeft = 0;
       this.codepoint = 0;
     }
+  }
+}
+
+// 2.x's utf8_2uni: a lead byte silently abandons an unfinished sequence, a continuation byte
+// nobody waits for is dropped, and bytes 0xF8-0xFF pass through as U+00F8-U+00FF.
+export function utf8LenientStep(state: { bytesLeft: number; codepoint: number }, c: number, out: (cp: number) => void): void {
+  if (c === U_REPLACEMENT) return out(c);
+  if ((c & 0xf8) === 0xf0) {
+    state.bytesLeft = 3;
+    state.codepoint = c & 0x07;
+  } else if ((c & 0xf0) === 0xe0) {
+    state.bytesLeft = 2;
+    state.codepoint = c & 0x0f;
+  } else if ((c & 0xe0) === 0xc0) {
+    state.bytesLeft = 1;
+    state.codepoint = c & 0x1f;
+  } else if ((c & 0xc0) === 0x80) {
+    if (state.bytesLeft > 0) {
+      state.codepoint = state.codepoint * 64 + (c & 0x3f);
+      if (--state.bytesLeft === 0) {
+        out(state.codepoint);
+        state.codepoint = 0;
+      }
+    }
+  } else {
+    out(c);
+    state.bytesLeft = 0;
+    state.codepoint = 0;
   }
 }
 

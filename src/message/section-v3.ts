@@ -153,7 +153,7 @@ export function charsetTables2x(release: '2.4' | '2.5'): CharsetTables {
     const k = a.toLowerCase();
     if (!Object.hasOwn(aliases, k)) aliases[k] = c; // the first case-insensitive match wins
   }
-  t = { aliases, icu };
+  t = { aliases, icu, lenientUtf8: true };
   tablesByRelease.set(release, t);
   return t;
 }
