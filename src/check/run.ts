@@ -228,45 +228,62 @@ function judge(check: FileCheck, res: HashBatchResult, i: number, errors: Map<nu
 interface Prefetch {
   /** The uids hashed, ascending: batch k holds uids[k * BATCH_FILES ...]. */
   uids: Uint32Array;
-  batches: Array<Promise<HashBatchResult>>;
-  /** Settles when every batch is submitted (rejects with Interrupted on SIGINT). */
-  submitted: Promise<void>;
+  /** Batch k's answer (rejects with Interrupted on SIGINT); emptied once judged. */
+  batches: Array<Promise<HashBatchResult> | undefined>;
 }
 
 function prefetch(dir: string, uids: Uint32Array, pool: HashPool, o: RunOptions): Prefetch {
-  const batches: Array<Promise<HashBatchResult>> = [];
-  const submitted = (async () => {
-    for (let at = 0; at < uids.length; at += BATCH_FILES) {
+  const batches: Prefetch['batches'] = [];
+  // Submitted in order, each when the pool has a slot (backpressure as for any batch).
+  let turn: Promise<unknown> = Promise.resolve();
+  for (let at = 0; at < uids.length; at += BATCH_FILES) {
+    const done = turn.then(async () => {
       await pool.slot();
       if (o.signal?.aborted) throw new Interrupted();
       // slice, not subarray: a view would carry the whole listing's buffer to the worker.
-      const done = pool.hash({ dirs: [dir], uids: uids.slice(at, at + BATCH_FILES) });
-      // Handled now, awaited later (a batch abandoned on SIGINT must not end the process).
-      done.catch(() => {});
-      batches.push(done);
-    }
-  })();
-  submitted.catch(() => {});
-  return { uids, batches, submitted };
+      return { answer: pool.hash({ dirs: [dir], uids: uids.slice(at, at + BATCH_FILES) }) };
+    });
+    turn = done;
+    const answer = done.then((d) => d.answer);
+    // Handled now, awaited later (a batch abandoned on SIGINT must not end the process).
+    answer.catch(() => {});
+    batches.push(answer);
+  }
+  return { uids, batches };
 }
 
 /**
  * Judges the files whose hash was prefetched; returns the others (archived records' files, and
- * files that were not in the listing: missing, or appended since) to be hashed now.
+ * files that were not in the listing: missing, or appended since) to be hashed now. Records come
+ * in ascending uid order, as the batches do: each batch's answer is dropped once judged, so a
+ * huge mailbox holds only the answers not yet reached.
  */
 async function judgePrefetched(pre: Prefetch, files: FileCheck[], acc: Hashed, counts: Counters, o: RunOptions): Promise<FileCheck[]> {
-  await pre.submitted;
-  const results = await Promise.all(pre.batches);
-  const errors = results.map((r) => (r.errors ? new Map(r.errors) : undefined));
   const rest: FileCheck[] = [];
-  for (const f of files) {
-    const j = f.inArchive ? -1 : indexOf(pre.uids, f.uid);
-    if (j < 0) {
-      rest.push(f);
-      continue;
+  let k = -1;
+  let res: HashBatchResult | undefined;
+  let errors: Map<number, string> | undefined;
+  try {
+    for (const f of files) {
+      const j = f.inArchive ? -1 : indexOf(pre.uids, f.uid);
+      const bk = Math.floor(j / BATCH_FILES);
+      if (j < 0 || bk < k) {
+        rest.push(f); // not listed, or (records out of order) its batch already dropped
+        continue;
+      }
+      if (bk !== k) {
+        if (res) o.progress.update({ mailboxes: counts.mailboxes, files: counts.files, bytes: counts.bytes });
+        for (let x = Math.max(k, 0); x < bk; x++) pre.batches[x] = undefined;
+        k = bk;
+        res = await pre.batches[k]!;
+        errors = res.errors ? new Map(res.errors) : undefined;
+      }
+      judge(f, res!, j - k * BATCH_FILES, errors, acc, counts);
     }
-    const k = Math.floor(j / BATCH_FILES);
-    judge(f, results[k]!, j - k * BATCH_FILES, errors[k], acc, counts);
+  } finally {
+    // Batches no record needed (files without one) still finish before the mailbox is reported.
+    await Promise.allSettled(pre.batches.filter((b) => b !== undefined));
+    pre.batches.length = 0;
   }
   o.progress.update({ mailboxes: counts.mailboxes, files: counts.files, bytes: counts.bytes });
   return rest;
