@@ -6,6 +6,7 @@
 // families (WHATWG TextDecoder where it agrees with ICU, small hand-written ones where it does
 // not: BOM-less UTF-16/32, UTF-7, UHC, ISO-2022-KR, HZ). Both tables can be replaced through
 // CharsetTables.
+import { table2xStep, type Table2x } from './charset-2x-tables.js';
 import { ICU_CHARSETS, ICU_LOOSE } from './charset-icu-data.js';
 import { decodeIcu } from './charset-decoders.js';
 import { ICU66_CONVERTER_NAMES } from './charset-icu66-names.js';
@@ -101,6 +102,7 @@ export const CYRUS30_ALIASES: Readonly<Record<string, string>> = Object.freeze(
 export type DecoderSpec =
   | { kind: 'us-ascii' } // Cyrus's table: NUL dropped, 8-bit → U+FFFD
   | { kind: 'utf-8'; lenient?: boolean } // Cyrus's own stateful decoder (lenient: 2.x's)
+  | { kind: 'table2x'; table: Table2x } // Cyrus 2.x's own multi-byte tables (charset-2x-tables.ts)
   | { kind: 'sbcs'; table: number } // an ICU single-byte converter, as probed (charset-icu-data.ts)
   | { kind: 'family'; family: string }; // an ICU multi-byte converter family
 
@@ -257,6 +259,7 @@ export const U_REPLACEMENT = 0xfffd;
 export class ToUnicode {
   bytesLeft = 0;
   codepoint = 0;
+  row = 0;
   private pending: number[] = [];
   constructor(
     readonly spec: DecoderSpec,
@@ -266,6 +269,7 @@ export class ToUnicode {
   reset(): void {
     this.bytesLeft = 0;
     this.codepoint = 0;
+    this.row = 0;
     this.pending = [];
   }
 
@@ -280,6 +284,10 @@ export class ToUnicode {
       case 'utf-8':
         this.utf8(c);
         return;
+      case 'table2x':
+        if (c === U_REPLACEMENT) this.out(c);
+        else table2xStep(this.spec.table, this, c, this.out);
+        return;
       default:
         if (c === U_REPLACEMENT) {
           this.flush();
@@ -290,7 +298,7 @@ export class ToUnicode {
 
   /** End of a convert_catn: ICU converters decode what they buffered. */
   flush(): void {
-    if (this.spec.kind === 'us-ascii' || this.spec.kind === 'utf-8') return;
+    if (this.spec.kind === 'us-ascii' || this.spec.kind === 'utf-8' || this.spec.kind === 'table2x') return;
     if (!this.pending.length) return;
     const bytes = Buffer.from(this.pending);
     this.pending = [];

@@ -134,10 +134,9 @@ const tablesByRelease = new Map<string, CharsetTables>();
 
 /**
  * The charsets 2.x decodes (its own built-in tables, no ICU): the names of its table, reached
- * exactly or by one alias step, each decoded here by the same-named ICU decoder (a single-byte
- * table or a family); any other name is unknown (one U+FFFD per encoded word). Where 2.x's
- * multi-byte tables differ from ICU's (GB2312 vs GBK extensions, ISO-2022-JP extensions) the
- * output differs: not reproduced.
+ * exactly or by one alias step; GB2312 and ISO-2022-JP by 2.x's own tables, the others by the
+ * same-named ICU decoder (single-byte tables agree; Big5 and ISO-2022-KR are not checked against
+ * 2.x's tables); any other name is unknown (one U+FFFD per encoded word).
  */
 export function charsetTables2x(release: '2.4' | '2.5'): CharsetTables {
   let t = tablesByRelease.get(release);
@@ -145,7 +144,8 @@ export function charsetTables2x(release: '2.4' | '2.5'): CharsetTables {
   const icu66 = defaultCharsetTables('icu66').icu;
   const icu = new Map<string, DecoderSpec>();
   for (const name of release === '2.4' ? CHARSETS_24 : CHARSETS_25) {
-    const spec = icu66.get(name) ?? icu66.get(`~${icuNormalise(name)}`);
+    const spec: DecoderSpec | undefined =
+      name === 'gb2312' || name === 'iso-2022-jp' ? { kind: 'table2x', table: name } : (icu66.get(name) ?? icu66.get(`~${icuNormalise(name)}`));
     if (spec) icu.set(name, spec);
   }
   const aliases: Record<string, string> = {};

@@ -16,12 +16,12 @@ const RELEASES: { release: string; indexVersion: number; atLeast: Partial<Record
   {
     release: '2.5.10',
     indexVersion: 13,
-    atLeast: { size: 880, cache_crc: 879, SUBJECT: 879, ALL: 878 },
+    atLeast: { size: 880, ALL: 880 },
   },
   {
     release: '2.4.18',
     indexVersion: 12,
-    atLeast: { size: 880, header_size: 880, cache_crc: 878, SECTION: 880, HEADERS: 880, SUBJECT: 879, ALL: 878 },
+    atLeast: { size: 880, header_size: 880, cache_crc: 880, SECTION: 880, HEADERS: 880, ALL: 880 },
   },
 ];
 
