@@ -58,11 +58,15 @@ export function parseHeaders(msg: Msg, body: Body, defaultType: Buffer, boundari
   let sawBoundary = false;
   let firstLine = true;
   let cutTo = -1; // header text length after a boundary cut
+  // 2.4 appends each line only up to its first NUL (strlen), so the next line overwrites the rest
+  // and the blank-line and boundary tests look at the byte before as kept.
+  const cutLines = msg.opts.rules.headerLinesCutAtNul;
+  let prevLf = true; // the priming LF
 
   for (;;) {
     const line = nextLine(msg);
     if (!line) break;
-    const len = line.end - line.start;
+    const len = cutLines ? lineLengthToNul(msg, line.start, line.end) : line.end - line.start;
     const head = Buffer.from(msg.src.view(line.start, Math.min(line.end, line.start + Math.max(2, maxBoundary(boundaries) + 4))));
     const lineStartInText = total;
     // Keep the line (bounded), as message_getline appends it to the header buffer.
@@ -73,9 +77,11 @@ export function parseHeaders(msg: Msg, body: Body, defaultType: Buffer, boundari
       if (take < len) truncated = true;
     } else truncated = true;
     total += len;
+    const afterLf = prevLf;
+    if (len) prevLf = msg.src.view(line.start + len - 1, line.start + len)[0] === 0x0a;
 
-    if (head[0] === 0x0d && (len > 1 ? head[1] : 0) === 0x0a) break;
-    if (head[0] === 0x2d) {
+    if (afterLf && head[0] === 0x0d && (line.end - line.start > 1 ? head[1] : 0) === 0x0a) break;
+    if (afterLf && head[0] === 0x2d) {
       // strlen(next): the boundary test sees the line only up to a NUL in it.
       const slen = lineLengthToNul(msg, line.start, line.end);
       if (pendingBoundary(head, slen, boundaries, msg.opts.rfc2046Strict)) {

@@ -7,6 +7,15 @@ import { charsetTables2x } from './section-v3.js';
 /**
  * Cache versions whose item contents we reproduce, each from the parser of the releases that
  * write it (imap/message.c, lib/parseaddr.c, lib/charset.c diffed across release tags):
+ *   3: Cyrus 2.4 (index v12) and 2.5 (index v13; which one: ParseOptions.indexVersion, default
+ *      2.5). Against 3.0: SECTION parts carry one charset/encoding word (2.4: its own charset
+ *      number; 2.5 loses it to a shift bug), no name, GUID or sizes; the first Content-Type,
+ *      -Disposition, -Transfer-Encoding and string header wins, address headers append; a bad
+ *      parameter ends the list; '@' ends an address domain; cached header names are scanned for
+ *      31 bytes; charsets are 2.x's own (alias files, GB2312 and ISO-2022-JP tables, lenient
+ *      UTF-8; everything else unknown); the index size is the parsed size. 2.4 also: SUBJECT and
+ *      address names in its search form (search-form-24.ts), a missing Subject: is "", its own
+ *      Date: parser (comments skipped), header lines cut at a NUL.
  *   6: Cyrus 3.0.x. Against 3.2 (v10, index 16): SECTION has no decoded size or content lines;
  *      a charset is named by 3.0's alias table's canonical name, else by ICU's internal converter
  *      name (ICU 66 data); content GUIDs have a CRC-32 of type, subtype and that name XORed in;
@@ -25,20 +34,21 @@ import { charsetTables2x } from './section-v3.js';
  *      written like message/rfc822; a message/* part keeps its Content-Transfer-Encoding (SECTION
  *      encoding, decoded size and content GUID); an unparsable Content-Type becomes
  *      "application/octet-stream" (lower case, unlike parsed types) instead of the default type.
+ * 3 matches real 2.4.18 (Ubuntu xenial) and 2.5.10 (bionic) on the 881-message corpus, every
+ * field and item (test/message/oracle-2.x.test.ts); 2.5's Date: has 3.0's per-process case.
  * 10, 11 and 13 match real Cyrus 3.2.6, 3.4.3, 3.6.1, 3.10.2 and 3.12.4 byte for byte on an
  * 881-message corpus and ~600 crafted messages (test/message/oracle*.test.ts); 6 matches real
  * 3.0.13 (Ubuntu 20.04, ICU 66) on the corpus and 642 crafted messages, every field and item
  * (test/message/oracle-3.0.test.ts), save one undefined behaviour of 3.0 that differs per process
  * (Rules.rfc822UnterminatedParses; such records get a warning).
  * Refused: 12 (only 3.12 development snapshots wrote it); 4–5 (between 2.5 and 3.0.0, not ported);
- * 3 and below (2.4 stores search-normalised text from Cyrus's own Unicode tables, 2.5
- * decodes every charset with Cyrus's own tables, no ICU; same version number for both).
+ * 2 and below (before 2.4).
  */
-export const SUPPORTED_CACHE_VERSIONS = [6, 10, 11, 13] as const;
+export const SUPPORTED_CACHE_VERSIONS = [3, 6, 10, 11, 13] as const;
 
 /** Ported rules not yet proven byte for byte against a real release: refused unless
  *  ParseOptions.allowUnproven (none at present; v6 was until test/message/oracle-3.0.test.ts). */
-export const UNPROVEN_CACHE_VERSIONS: readonly number[] = [3];
+export const UNPROVEN_CACHE_VERSIONS: readonly number[] = [];
 
 /** The parser behaviours that differ between the releases we reproduce (see above). */
 export interface Rules {
@@ -113,6 +123,12 @@ export interface Rules {
   /** 2.4: Date: read by message_parse_date, which skips comments like white space (and has no
    *  undefined behaviour at the end of the value). */
   rfc822DateComments: boolean;
+  /** 2.x: the index record's size is header + content size as parsed (3.0+: the file size);
+   *  they differ only where a NUL byte cut the parse short (a release bug). */
+  sizeFromParse: boolean;
+  /** 2.4: each header line is kept only up to its first NUL (3.0+ and 2.5: the whole header
+   *  block is cut at its first NUL). */
+  headerLinesCutAtNul: boolean;
   /** 2.4: SUBJECT and address names are stored in 2.4's search form (search-form-24.ts). */
   searchForm24: boolean;
   /** 2.4: that word holds 2.4's own charset number (2.5 loses it to a shift bug). */
@@ -153,9 +169,11 @@ export function rulesFor(cacheVersion: number, indexVersion?: number): Rules {
     firstHeaderWins: v2x,
     badParamEndsList: v2x,
     atEndsDomain: v2x,
+    sizeFromParse: v2x,
     cachedHeaderNameScan: v2x ? 31 : 32,
     charsetNumbers: v24,
     searchForm24: v24,
+    headerLinesCutAtNul: v24,
     rfc822DateComments: v24,
   };
 }
@@ -164,7 +182,8 @@ export interface ParseOptions {
   /** cache_version to produce (default 11, Cyrus 3.6). */
   cacheVersion?: number;
   /** cyrus.index minor version of the mailbox. Only matters for cache version 10, written by
-   *  Cyrus 3.2 (index 16) and 3.4 (index 17): 16 selects 3.2's parser, anything else 3.4's. */
+   *  Cyrus 3.2 (index 16) and 3.4 (index 17): 16 selects 3.2's parser, anything else 3.4's; and
+   *  for cache version 3, written by 2.4 (index 12 or below) and 2.5 (13, the default). */
   indexVersion?: number;
   /** Also accept UNPROVEN_CACHE_VERSIONS (ported rules that do not yet match real Cyrus fully). */
   allowUnproven?: boolean;

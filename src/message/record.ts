@@ -53,7 +53,8 @@ export function recordFromParsed(parsed: ParsedMessage, options: ParseOptions = 
   const cacheRecord = encodeCacheRecord(items);
   return {
     record: {
-      size: parsed.size,
+      // 2.x stored the parsed size (3.0+: the file's), wrong for a file a NUL cuts short.
+      size: opts.rules.sizeFromParse ? root.headerSize + root.contentSize : parsed.size,
       headerSize: root.headerSize,
       contentLines: root.contentLines,
       parsedSize: root.headerSize + root.contentSize,
