@@ -7,7 +7,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { readDb } from '../db/index.js';
 import { messageAnnotations, OWNER_TOKEN } from '../format/annotations.js';
 import { decodeHeader, headerFileCrc } from '../format/header.js';
-import { syncCrcAnnot, syncCrcBasic, type SyncCrcAnnotation } from '../format/synccrc.js';
+import { candidates } from '../crc/mailbox-crc.js';
+import { SYNC_CRC_ALGORITHMS, syncCrcAnnot, syncCrcBasic, type SyncCrcAnnotation } from '../format/synccrc.js';
 import { wholeCache, windowedCache } from './cache-bytes.js';
 import type { CacheLoaded, Loaded, MailboxData } from './verify-mailbox.js';
 import { metaPaths, type MailboxTarget } from './types.js';
@@ -105,9 +106,24 @@ export async function readMailbox(t: MailboxTarget, lockedIndex?: FileHandle, op
   }
   const name = t.nameFromHeader ? d.header?.name : t.name;
   const annotations = decodeAnnotations(annFile, name);
-  d.syncCrcs = (h, records, userFlags) => ({
-    basic: syncCrcBasic(records, userFlags),
-    annot: h.minorVersion >= 13 && annotations ? syncCrcAnnot(records, annotations, h.minorVersion) : undefined,
-  });
+  d.syncCrcs = (h, records, userFlags) => {
+    // The algorithm is not written in the files: every family that could have written this
+    // index version is tried, the stored value standing if one reproduces it; a mismatch is
+    // reported against the version's usual family (the same choice as the `crc` command).
+    const algs = candidates(h.minorVersion).map((n) => SYNC_CRC_ALGORITHMS[n]);
+    const first = algs[0]!;
+    const pick = (compute: (a: (typeof algs)[number]) => number, stored: number | undefined): number => {
+      const usual = compute(first);
+      if (stored === undefined || usual === stored) return usual;
+      for (const a of algs.slice(1)) if (compute(a) === stored) return stored;
+      return usual;
+    };
+    return {
+      basic: pick((a) => syncCrcBasic(records, userFlags, a), h.syncCrcBasic),
+      annot: h.minorVersion >= 13 && annotations
+        ? pick((a) => syncCrcAnnot(records, annotations, h.minorVersion, a), h.syncCrcAnnot)
+        : undefined,
+    };
+  };
   return d;
 }

@@ -36,8 +36,11 @@ export interface MailboxCrcs {
   agree: boolean;
 }
 
-/** The families that write each index version, most likely first. */
-function candidates(version: number): AlgorithmName[] {
+/**
+ * The families that write each index version, most likely first (v13: 2.5, 3.0 and early 3.1;
+ * the seed changed to 12345678 in 3.1.8). Shared with check, so both judge a value alike.
+ */
+export function candidates(version: number): AlgorithmName[] {
   if (version <= 12) return ['2.4'];
   if (version <= 15) return ['2.5', '3.x', '3.1.7'];
   if (version <= 19) return ['3.x', '3.1.7', '2.5'];

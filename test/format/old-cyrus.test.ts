@@ -262,18 +262,14 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
     expect(matchingAnnotAlgorithms(index.records, annotations!, version, stored)).toContain('2.5');
   });
 
-  it('cyrus-fsck check --path and --deep find nothing but (3.0) the annotation-CRC seed; crc agrees; inspect shows what IMAP showed', () => {
+  it('cyrus-fsck check --path and --deep find nothing (v13: the 2.5 seed is accepted); crc agrees; inspect shows what IMAP showed', () => {
     const { dir, expected } = load(cyrus);
     const mailbox = join(copyOf(dir), 'mailbox');
-    // KNOWN WRONG (src/check/read.ts): check computes SYNC_CRC_ANNOT with the 3.1.8+ seed for every
-    // version, so a clean v13 mailbox (2.5, 3.0) gets SYNC_CRC_ANNOT_MISMATCH; `crc` tries 2.5 first.
-    const notSeed = (f: { code: string }) => !(version === 13 && f.code === 'SYNC_CRC_ANNOT_MISMATCH');
     for (const args of [['check', '--path', mailbox], ['check', '--deep', '--path', mailbox]]) {
       const check = runCliJson(args);
-      expect(check.json.mailboxes[0].findings.filter(notSeed)).toEqual([]);
+      expect(check.json.mailboxes[0].findings).toEqual([]);
       expect(check.json.mailboxes[0].indexVersion).toBe(version);
-      // 4 (warnings) while the known wrong SYNC_CRC_ANNOT_MISMATCH is reported, else 0.
-      expect(check.code).toBe(check.json.mailboxes[0].findings.length ? 4 : 0);
+      expect(check.code).toBe(0);
     }
     const crc = runCliJson(['crc', '--path', mailbox]);
     expect(crc.code).toBe(0);
@@ -291,9 +287,16 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
     expect((byUid.get(6) as any).internalFlags).toContain('EXPUNGED');
   });
 
-  it.runIf(version === 13).fails('KNOWN WRONG: check on a clean v13 mailbox reports SYNC_CRC_ANNOT_MISMATCH (wrong seed for v13)', () => {
+  it.runIf(version === 13)('check on a clean v13 mailbox accepts its 0-seeded SYNC_CRC_ANNOT; a changed one is reported against the 2.5 value', () => {
     const mailbox = join(copyOf(load(cyrus).dir), 'mailbox');
     expect(runCliJson(['check', '--path', mailbox]).json.mailboxes[0].findings).toEqual([]);
+    const buf = readFileSync(join(mailbox, 'cyrus.index'));
+    const idx = decodeIndex(buf);
+    const stored = idx.header.syncCrcAnnot!;
+    idx.header.syncCrcAnnot = (stored ^ 1) >>> 0;
+    writeFileSync(join(mailbox, 'cyrus.index'), encodeIndex(idx, { recomputeCrc: true }));
+    const f = runCliJson(['check', '--path', mailbox]).json.mailboxes[0].findings;
+    expect(f.map((x: any) => [x.code, x.expected, x.actual])).toEqual([['SYNC_CRC_ANNOT_MISMATCH', stored, (stored ^ 1) >>> 0]]);
   });
 
   it(`mailboxes.db (${db}, the release's default) reads as cyr_dbtool showed it, and decodes as ctl_mboxlist -d printed it`, () => {
@@ -360,10 +363,8 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
       [expected.mailbox, join(lab, 'spool', user[0]!, 'user', user), version, 10],
       ['user.reader', join(lab, 'spool', 'r', 'user', 'reader'), version, 0],
     ]);
-    const notSeed = (f: { code: string }) => !(version === 13 && f.code === 'SYNC_CRC_ANNOT_MISMATCH');
-    const findings = check.json.mailboxes.flatMap((m: any) => m.findings);
-    expect(findings.filter(notSeed)).toEqual([]);
-    expect(check.code).toBe(findings.length ? 4 : 0);
+    expect(check.json.mailboxes.flatMap((m: any) => m.findings)).toEqual([]);
+    expect(check.code).toBe(0);
   });
 });
 
@@ -438,9 +439,8 @@ describe.each(RELEASES)('the corpus reconstructed by real Cyrus $cyrus', ({ cyru
     const mailbox = join(copyOf(dir()), 'mailbox');
     const check = runCliJson(['check', '--path', mailbox]);
     const findings = check.json.mailboxes[0].findings.map((f: any) => [f.code, f.uid ?? null, f.expected ?? null, f.actual ?? null]);
-    // Besides the known wrong annotation-CRC seed on v13 (no annotations: 2.5/3.0 store 0, check
-    // computes 12345678; crc, which picks the 2.5 algorithm for v13, agrees)...
-    const real = findings.filter((f: unknown[]) => !(version === 13 && f[0] === 'SYNC_CRC_ANNOT_MISMATCH'));
+    // v13 without annotations: 2.5/3.0 store 0 (the 2.5 seed), which check accepts as crc does.
+    const real = findings;
     expect(runCliJson(['crc', '--path', mailbox]).code).toBe(0);
     if (size1123 === null) {
       expect(real).toEqual([]);
