@@ -48,31 +48,40 @@ function pathsToRecheck(first: FirstLook): string[] {
   return [...paths];
 }
 
+/** At most this many locked looks; each one after the first only adds files to stat(). */
+const MAX_LOOKS = 4;
+
+/**
+ * The UNINDEXED_* findings of a verdict whose file was not stat()ed under the lock: they come from
+ * the first, lock-free folder listing, so the file may have been unlinked since. Cyrus drops a
+ * record only after unlinking its file, both under its exclusive index lock (3.6.1
+ * imap/mailbox.c mailbox_index_repack: mailbox_record_cleanup() unlinks each UNLINKED record's
+ * file inside the record loop, the record is skipped (`continue`), and only then does
+ * mailbox_repack_commit() rename cyrus.index.NEW over cyrus.index), and it links a new file
+ * only under that lock, with a UID above the committed last_uid (imap/append.c: append_setup
+ * takes mailbox_open_iwl; append_fromstage_full links with mailbox_copyfile and writes the
+ * record before append_commit commits the header). So file present + no record, both seen
+ * under one shared lock, is real; a file listed before the lock and never re-stat()ed is not
+ * evidence: an immediate expunge + repack in between made exactly that false
+ * UNINDEXED_FILE_REUSE (live.test.ts, about 1 run in 5).
+ */
+function unstatted(v: MetaVerdict, present: Map<string, boolean>): Set<string> {
+  const out = new Set<string>();
+  for (const f of v.findings) if ((f.code === 'UNINDEXED_FILE' || f.code === 'UNINDEXED_FILE_REUSE') && f.file && !present.has(f.file)) out.add(f.file);
+  return out;
+}
+
 export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal?: AbortSignal; lockTimeoutMs?: number } = {}): Promise<Confirmed> {
-  const recheck = pathsToRecheck(first);
+  const recheck = new Set(pathsToRecheck(first));
   let data: MailboxData;
   let present: Map<string, boolean>;
   let unconfirmed: string | undefined;
   const snapshot = async (locked?: Parameters<typeof readMailbox>[1]) => {
     const d = await readMailbox(t, locked);
     const p = new Map<string, boolean>();
-    await Promise.all(recheck.map(async (path) => p.set(path, await exists(path))));
+    await Promise.all([...recheck].map(async (path) => p.set(path, await exists(path))));
     return { d, p };
   };
-  try {
-    ({ d: data, p: present } = await withSharedIndexLock(metaPaths(t).index, (fh) => snapshot(fh), {
-      signal: opts.signal,
-      timeoutMs: opts.lockTimeoutMs,
-    }));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (!(e instanceof LockBusy) && code === undefined) throw e;
-    // No cyrus.index to lock (INDEX_MISSING) or it stayed locked: a plain second read.
-    if (e instanceof LockBusy) unconfirmed = e.message;
-    if (!(await exists(t.dir))) return { findings: [], verdict: first.verdict, vanished: true };
-    ({ d: data, p: present } = await snapshot());
-  }
-
   // The folder listings of the first pass, minus files that are gone now.
   const still = (sc: FolderScan): FolderScan => ({
     ...sc,
@@ -80,10 +89,36 @@ export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal
     uids: sc.uids.filter((u) => present.get(messagePath(sc.dir, u)) !== false),
   });
   let verdict: MetaVerdict;
-  try {
-    verdict = verifyMetadata(data, still(first.scan), first.archiveScan && still(first.archiveScan));
-  } finally {
-    data.release?.();
+  for (let look = 1; ; look++) {
+    unconfirmed = undefined;
+    try {
+      ({ d: data, p: present } = await withSharedIndexLock(metaPaths(t).index, (fh) => snapshot(fh), {
+        signal: opts.signal,
+        timeoutMs: opts.lockTimeoutMs,
+      }));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!(e instanceof LockBusy) && code === undefined) throw e;
+      // No cyrus.index to lock (INDEX_MISSING) or it stayed locked: a plain second read.
+      if (e instanceof LockBusy) unconfirmed = e.message;
+      if (!(await exists(t.dir))) return { findings: [], verdict: first.verdict, vanished: true };
+      ({ d: data, p: present } = await snapshot());
+    }
+    try {
+      verdict = verifyMetadata(data, still(first.scan), first.archiveScan && still(first.archiveScan));
+    } finally {
+      data.release?.();
+    }
+    // Files the first listing named and this look found no record for: stat() them under the
+    // lock too, with the index re-read at that same moment (a second short look).
+    const more = unstatted(verdict, present);
+    if (more.size === 0) break;
+    if (look === MAX_LOOKS) {
+      // Still changing after MAX_LOOKS looks: report them, but say they were not re-seen.
+      for (const f of verdict.findings) if (f.file && more.has(f.file)) f.message += ' (unconfirmed: the folder kept changing)';
+      break;
+    }
+    for (const path of more) recheck.add(path);
   }
   const findings = [...verdict.findings];
   for (const { finding, check } of first.fileFindings) {
