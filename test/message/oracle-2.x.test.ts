@@ -81,4 +81,15 @@ describe('cache v3 (Cyrus 2.4.18 / 2.5.10) port, measured against the real thing
     expect(compareMailbox(mailbox('2.4.18'), { timeZone: 'UTC', indexVersion: 13, rules: RUN_RULES }).diffs.ALL!.length).toBeGreaterThan(0);
     expect(compareMailbox(mailbox('2.5.10'), { timeZone: 'UTC', indexVersion: 12, rules: RUN_RULES }).diffs.ALL!.length).toBeGreaterThan(0);
   }, 300_000);
+
+  it('the lab mailboxes of 2.4.18 and 2.5.10 (appended and LMTP-delivered messages): every field and item identical', () => {
+    for (const { release, indexVersion } of RELEASES) {
+      const dir = join(fixture(`cyrus-index-${release}`), `index-${release}`, 'mailbox');
+      expect(readIndexFields(join(dir, 'cyrus.index')).minorVersion).toBe(indexVersion);
+      const res = compareMailbox(dir, { timeZone: 'UTC', indexVersion, rules: RUN_RULES });
+      console.log(formatRates(`cyrus-index-${release}`, res));
+      expect(res.total).toBeGreaterThan(5);
+      for (const k of KEYS) expect(res.diffs[k], `${release} ${k}`).toEqual([]);
+    }
+  }, 300_000);
 });
