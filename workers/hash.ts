@@ -34,6 +34,9 @@ export interface HashTask {
   sizes?: Float64Array;
   /** check --deep: per file, the cache_version to reproduce by parsing it (0 = no parse). */
   parse?: Uint8Array;
+  /** check --deep: the mailbox's cyrus.index minor version. Cache versions 3 and 10 were each
+   *  written by two releases with different parsers (2.4/2.5, 3.2/3.4); this tells them apart. */
+  indexVersion?: number;
 }
 
 /** The answer for one batch, in task order. */
@@ -57,6 +60,12 @@ export interface ParseDigest {
   headerSize: number;
   sentdate: number;
   gmtime: number;
+  /**
+   * The other outcome of a Date: whose parse depends on the Cyrus process (3.0/2.5's parser,
+   * a value ending right after its year or time: Rules.rfc822UnterminatedParses). Present only
+   * for such a message; a stored sentdate/gmtime equal to either outcome is Cyrus's.
+   */
+  alt?: { sentdate: number; gmtime: number };
 }
 
 /** What the worker learnt about one file: bytes read, SHA-1 (hex) of them, or why it failed. */
@@ -88,7 +97,7 @@ let buffer: Buffer | undefined;
  * at with fstat() and hashed as it is. Without it (-1), a file under CHUNK bytes is read to its
  * end the same way; bigger ones, and anything odd, by fstat().
  */
-export function hashFile(path: string, cacheVersion = 0, expectedSize = -1): HashResult {
+export function hashFile(path: string, cacheVersion = 0, expectedSize = -1, indexVersion?: number): HashResult {
   buffer ??= Buffer.allocUnsafe(CHUNK + 4096).subarray(SKEW, SKEW + CHUNK);
   let fd: number;
   try {
@@ -102,7 +111,7 @@ export function hashFile(path: string, cacheVersion = 0, expectedSize = -1): Has
     if (cacheVersion && !res.error) {
       // Parsed from the bytes just read when they are still in the buffer; a big file is parsed
       // streaming from disk (one read window), not held whole.
-      res.parsed = parseDigest(res.size < CHUNK ? buffer.subarray(0, res.size) : path, cacheVersion);
+      res.parsed = parseDigest(res.size < CHUNK ? buffer.subarray(0, res.size) : path, cacheVersion, indexVersion);
     }
     return res;
   } catch (e) {
@@ -193,13 +202,16 @@ function errnoOf(e: unknown): string {
   return typeof code === 'string' ? code : String((e as Error)?.message ?? e);
 }
 
-type Parser = (input: string | Buffer, cacheVersion: number) => ParseDigest | { error: string };
+type Parser = (input: string | Buffer, cacheVersion: number, indexVersion?: number) => ParseDigest | { error: string };
+
+/** The rule whose process-dependent outcome a parse warning names (src/message/record.ts). */
+const PROCESS_DEPENDENT_DATE = 'rfc822UnterminatedParses';
 let parser: Parser | undefined;
 
 /** Loads the message parser (only --deep needs it: plain hashing workers start faster without). */
 export async function loadParser(settings: WorkerParseSettings = {}): Promise<Parser> {
   if (parser) return parser;
-  const [{ CACHE_ITEMS }, { expectedCacheRecord }, { MessageParseError }, { UnsupportedCacheVersionError }, { crc32 }] = await Promise.all([
+  const [{ CACHE_ITEMS }, { expectedCacheRecord }, { MessageParseError }, { UnsupportedCacheVersionError, resolveOptions }, { crc32 }] = await Promise.all([
     import('../src/format/cache.js'),
     import('../src/message/record.js'),
     import('../src/message/parse.js'),
@@ -209,16 +221,24 @@ export async function loadParser(settings: WorkerParseSettings = {}): Promise<Pa
   // sentdate depends on the zone of the Cyrus that parsed the message; check runs on that
   // server, so its own zone (TZ) is the one to reproduce unless told otherwise.
   const options: ParseOptions = { ...settings, timeZone: settings.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone };
-  parser = (input, cacheVersion) => {
+  parser = (input, cacheVersion, indexVersion) => {
     try {
-      const r = expectedCacheRecord(input, { ...options, cacheVersion });
-      return {
+      const opts: ParseOptions = { ...options, cacheVersion, indexVersion };
+      const r = expectedCacheRecord(input, opts);
+      const digest: ParseDigest = {
         crc: r.record.cacheCrc,
         items: CACHE_ITEMS.map((n) => crc32(r.items[n]) >>> 0),
         headerSize: r.record.headerSize,
         sentdate: r.record.sentdate,
         gmtime: r.record.gmtime,
       };
+      if (r.warnings.some((w) => w.includes(PROCESS_DEPENDENT_DATE))) {
+        // Parsed again the other way (only these rare messages pay for a second parse).
+        const flipped = !resolveOptions(opts).rules.rfc822UnterminatedParses;
+        const a = expectedCacheRecord(input, { ...opts, rules: { rfc822UnterminatedParses: flipped } }).record;
+        digest.alt = { sentdate: a.sentdate, gmtime: a.gmtime };
+      }
+      return digest;
     } catch (e) {
       if (e instanceof MessageParseError) return { error: e.code };
       if (e instanceof UnsupportedCacheVersionError) return { error: 'UNSUPPORTED_CACHE_VERSION' };
@@ -230,9 +250,9 @@ export async function loadParser(settings: WorkerParseSettings = {}): Promise<Pa
 
 /** Parses a message as Cyrus 3.x would index it and keeps only CRCs and the derived fields
  *  (the parser must have been loaded: loadParser()). */
-export function parseDigest(input: string | Buffer, cacheVersion: number): ParseDigest | { error: string } {
+export function parseDigest(input: string | Buffer, cacheVersion: number, indexVersion?: number): ParseDigest | { error: string } {
   if (!parser) throw new Error('message parser not loaded');
-  return parser(input, cacheVersion);
+  return parser(input, cacheVersion, indexVersion);
 }
 
 const settings = (workerData as HashWorkerData | undefined)?.parse;
@@ -251,7 +271,7 @@ function hashAll(task: HashTask): HashBatchResult {
   if (task.parse) parsed = new Array(n);
   for (let i = 0; i < n; i++) {
     const dir = task.dirs[task.dirOf ? task.dirOf[i]! : 0]!;
-    const r = hashFile(`${dir}/${task.uids[i]}.`, task.parse ? task.parse[i]! : 0, task.sizes ? task.sizes[i]! : -1);
+    const r = hashFile(`${dir}/${task.uids[i]}.`, task.parse ? task.parse[i]! : 0, task.sizes ? task.sizes[i]! : -1, task.indexVersion);
     sizes[i] = r.size;
     digests[i] = r.sha1;
     if (r.error) (errors ??= []).push([i, r.error]);

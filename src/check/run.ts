@@ -146,7 +146,7 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
 
   const acc: Hashed = { fileFindings: [], bytes: 0, unparsed: new Map() };
   const rest = pre ? await judgePrefetched(pre, verdict.files, acc, counts, o) : verdict.files;
-  await hashAll(t, rest, pool, counts, o, acc);
+  await hashAll(t, rest, pool, counts, o, acc, verdict.indexVersion);
   acc.fileFindings.sort((x, y) => x.check.uid - y.check.uid);
   const { fileFindings, bytes, unparsed } = acc;
   if (verdict.deepUnsupported) {
@@ -304,7 +304,15 @@ function indexOf(uids: Uint32Array, uid: number): number {
 }
 
 /** Hashes files in batches through the pool (with --deep, parsing them too); adds to `acc`. */
-async function hashAll(t: MailboxTarget, files: FileCheck[], pool: HashPool, counts: Counters, o: RunOptions, acc: Hashed): Promise<void> {
+async function hashAll(
+  t: MailboxTarget,
+  files: FileCheck[],
+  pool: HashPool,
+  counts: Counters,
+  o: RunOptions,
+  acc: Hashed,
+  indexVersion: number | undefined,
+): Promise<void> {
   const pending: Promise<void>[] = [];
   const dirs = t.archiveDir ? [t.dir, t.archiveDir] : [t.dir];
   const submit = (batch: FileCheck[]) => {
@@ -315,7 +323,11 @@ async function hashAll(t: MailboxTarget, files: FileCheck[], pool: HashPool, cou
       if (f.inArchive) (task.dirOf ??= new Uint8Array(batch.length))[i] = 1;
     });
     // --deep: parse in the same task as the hash (one read of each file, batching unchanged).
-    if (o.deep && batch.some((f) => f.stored)) task.parse = Uint8Array.from(batch, (f) => f.stored?.cacheVersion ?? 0);
+    if (o.deep && batch.some((f) => f.stored)) {
+      task.parse = Uint8Array.from(batch, (f) => f.stored?.cacheVersion ?? 0);
+      // Cache versions 3 and 10 each had two parsers (2.4/2.5, 3.2/3.4): the index version decides.
+      if (indexVersion !== undefined) task.indexVersion = indexVersion;
+    }
     const done = pool.hash(task).then((res) => {
       const errors = res.errors ? new Map(res.errors) : undefined;
       for (let i = 0; i < batch.length; i++) judge(batch[i]!, res, i, errors, acc, counts);
