@@ -112,7 +112,8 @@ describeInterop('check while IMAP clients change the same mailboxes', () => {
   let pop: Population;
   beforeAll(async () => {
     buildDist();
-    inst = await CyrusInstance.start({ name: 'conc', conf: { expunge_mode: 'immediate' } });
+    // auditlog: every append/expunge/unlink in syslog with its uid, to read a failing run's timeline.
+    inst = await CyrusInstance.start({ name: 'conc', conf: { expunge_mode: 'immediate', auditlog: 'yes' } });
     pop = await populate(inst, { seed: 77, users: ['cy', 'dee'], messages: 40, shared: null });
   }, 300_000);
   afterAll(async () => {
@@ -160,7 +161,15 @@ describeInterop('check while IMAP clients change the same mailboxes', () => {
       const doc = JSON.parse(out.stdout) as JsonReport;
       runs.push({ code: out.code, findings: codesOf(doc) });
       // A run with findings is a false positive: show what it said, for the syslog's timeline.
-      if (codesOf(doc).length) console.log(new Date().toISOString(), JSON.stringify(doc.mailboxes.filter((m) => m.findings.length)));
+      if (codesOf(doc).length) {
+        const bad = doc.mailboxes.filter((m) => m.findings.length);
+        console.log(new Date().toISOString(), JSON.stringify(bad));
+        // What Cyrus did to those uids (auditlog lines: append, expunge, unlink).
+        const said = inst.syslog();
+        for (const m of bad)
+          for (const f of m.findings)
+            if (f.uid !== undefined) console.log(said.filter((l) => l.includes('auditlog:') && l.includes(`mailbox=<${m.name}>`) && l.includes(`uid=<${f.uid}>`)).join('\n'));
+      }
     }
     stop = true;
     await Promise.all(clients);
