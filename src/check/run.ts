@@ -3,6 +3,7 @@
 // mailboxes' indexes are read and verified, so reading overlaps hashing; reports leave in
 // discovery order; nothing accumulates per spool except counters.
 import { finding, type Finding, type FindingCode } from '../findings.js';
+import { SUPPORTED_CACHE_VERSIONS } from '../message/options.js';
 import { confirm, type FirstLook } from './confirm.js';
 import { BATCH_BYTES, BATCH_FILES, HashPool, type HashBatchResult, type HashResult, type HashTask, type WorkerParseSettings } from './pool.js';
 import type { Progress } from './progress.js';
@@ -151,7 +152,7 @@ async function checkMailbox(t: MailboxTarget, pool: HashPool, counts: Counters, 
   const { fileFindings, bytes, unparsed } = acc;
   if (verdict.deepUnsupported) {
     const list = [...verdict.deepUnsupported].map(([ver, n]) => `${n} of cache version ${ver}`).join(', ');
-    o.reporter.note(`${t.name}: --deep compared no cache record for ${list} (the parser reproduces versions 10 and 11 only)`);
+    o.reporter.note(`${t.name}: --deep compared no cache record for ${list} (the parser reproduces versions ${SUPPORTED_CACHE_VERSIONS.join(', ')} only)`);
   }
   if (unparsed.size) {
     const list = [...unparsed].map(([why, n]) => `${n} (${why})`).join(', ');

@@ -123,6 +123,18 @@ describe('exit codes', () => {
     expect(r.stdout).toMatch(/Examples:/);
     expect(r.stdout).toMatch(/--path/);
     expect(r.stdout).toMatch(/32 +interrupted/);
+    // What -C does with --path (docs/cli-contract.md, additions): parse settings only.
+    expect(r.stdout).toMatch(/-C with --path: the folders are still taken as given \(no mailboxes\.db, no discovery/);
+  });
+
+  it('-C with --path: read only for --deep (a missing config is exit 8 there, ignored without --deep)', () => {
+    const mb = join(copyOf(indexFixture(16)), 'mailbox');
+    const missing = join(mb, 'no-such-imapd.conf');
+    const plain = cli(['check', '--path', mb, '-C', missing, '--json']);
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.stdout).mailboxes).toHaveLength(1);
+    const deep = cli(['check', '--deep', '--path', mb, '-C', missing]);
+    expect(deep.code).toBe(8);
   });
 });
 

@@ -49,6 +49,10 @@ Examples:
                                             (maxheaderlines, boundary_limit, rfc2046_strict,
                                             rfc2047_utf8; without -C, Cyrus's defaults)
 
+-C with --path: the folders are still taken as given (no mailboxes.db, no discovery, no
+partition or layout settings); imapd.conf supplies only --deep's parse settings, and without
+--deep it is not read at all.
+
 Exit codes:
   0   no problems
   4   problems found (warnings included); nothing was changed
@@ -83,7 +87,7 @@ export const register: Register = (program: Command, outcome) => {
     '--deep',
     'also parse every message file as Cyrus would index it and compare its cache record (and ' +
       'header_size, sentdate, gmtime) with the stored one: CACHE_STALE. Slower (every message is ' +
-      'parsed). Judges cache versions 10 and 11 (Cyrus 3.2-3.10; 10 best-effort); others are ' +
+      'parsed). Judges cache versions 3, 6, 10, 11 and 13 (Cyrus 2.4 to 3.12); others are ' +
       'counted and skipped (-v says so)',
   );
   cmd.addHelpText('after', HELP);
