@@ -34,7 +34,7 @@ export function addSelectionOptions(cmd: Command): Command {
     .option('-C, --config <file>', 'imapd.conf to read (default /etc/imapd.conf, then $CYRUS_CONFIG)')
     .option('-u, --user <userid...>', 'every mailbox of these users')
     .option('-p, --partition <name>', 'only mailboxes on this partition')
-    .option('--path <dir...>', 'mailbox folders given directly (no config, no mailboxes.db); a folder holding mailbox folders is walked');
+    .option('--path <dir...>', 'mailbox folders given directly (no mailboxes.db, no discovery); a folder holding mailbox folders is walked');
 }
 
 /** --json, --ndjson, --progress/--no-progress, -q, -v. */
