@@ -48,7 +48,7 @@ function pathsToRecheck(first: FirstLook): string[] {
   return [...paths];
 }
 
-/** At most this many locked looks; each one after the first only adds files to stat(). */
+/** At most this many locked looks (more files to stat(), or a repack mid-commit to wait out). */
 const MAX_LOOKS = 4;
 
 /**
@@ -70,6 +70,20 @@ function unstatted(v: MetaVerdict, present: Map<string, boolean>): Set<string> {
   for (const f of v.findings) if ((f.code === 'UNINDEXED_FILE' || f.code === 'UNINDEXED_FILE_REUSE') && f.file && !present.has(f.file)) out.add(f.file);
   return out;
 }
+
+/**
+ * A repack being committed: Cyrus renames the new cyrus.index (generation + 1) over the old one
+ * before it renames the new cyrus.cache (3.6.1 imap/mailbox.c mailbox_repack_commit: "rename
+ * index first - loader will handle un-renamed cache if the generation is lower"), and its
+ * exclusive lock is on the OLD index inode, so our shared lock on the new one does not wait for
+ * the cache rename. A cache one generation behind the locked index is that window (seen live:
+ * a false CACHE_GENERATION 85 vs 86); another look a moment later decides.
+ */
+function midRepack(v: MetaVerdict): boolean {
+  return v.findings.some((f) => f.code === 'CACHE_GENERATION' && typeof f.expected === 'number' && typeof f.actual === 'number' && f.actual + 1 === f.expected);
+}
+const REPACK_PAUSE_MS = 25;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal?: AbortSignal; lockTimeoutMs?: number } = {}): Promise<Confirmed> {
   const recheck = new Set(pathsToRecheck(first));
@@ -112,13 +126,15 @@ export async function confirm(t: MailboxTarget, first: FirstLook, opts: { signal
     // Files the first listing named and this look found no record for: stat() them under the
     // lock too, with the index re-read at that same moment (a second short look).
     const more = unstatted(verdict, present);
-    if (more.size === 0) break;
+    const repacking = midRepack(verdict);
+    if (more.size === 0 && !repacking) break;
     if (look === MAX_LOOKS) {
       // Still changing after MAX_LOOKS looks: report them, but say they were not re-seen.
       for (const f of verdict.findings) if (f.file && more.has(f.file)) f.message += ' (unconfirmed: the folder kept changing)';
       break;
     }
     for (const path of more) recheck.add(path);
+    if (repacking) await sleep(REPACK_PAUSE_MS);
   }
   const findings = [...verdict.findings];
   for (const { finding, check } of first.fileFindings) {
