@@ -302,7 +302,9 @@ export class CyrusInstance {
     const master = spawn(
       `${CYRUS_BIN}/master`,
       ['-C', this.conf, '-M', this.cyrusConf, '-p', join(this.dir, 'master.pid')],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.shimEnv }, stdio: ['ignore', out, out] },
+      // detached: a process group of its own. Without -d, master shuts down with kill(0, SIGTERM)
+      // (master.c begin_shutdown), which would also stop every other instance in our group.
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.shimEnv }, stdio: ['ignore', out, out], detached: true },
     );
     closeSync(out);
     master.unref();
