@@ -9,38 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { confirm, type FirstLook } from '../../src/check/confirm.js';
 import { readMailbox } from '../../src/check/read.js';
 import { scanFolder } from '../../src/check/scan-folder.js';
-import type { MailboxTarget } from '../../src/check/types.js';
 import { verifyMetadata } from '../../src/check/verify-mailbox.js';
-import { readDb } from '../../src/db/index.js';
-import { messageAnnotations } from '../../src/format/annotations.js';
-import { decodeHeader } from '../../src/format/header.js';
-import { decodeIndex, encodeIndex, InternalFlag, SystemFlag, type IndexFile } from '../../src/format/index/index.js';
-import { syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
-import { copyOf, indexFixture } from '../helpers/fixtures.js';
-
-const mailbox = () => join(copyOf(indexFixture(17)), 'mailbox');
-const target = (dir: string): MailboxTarget => ({ name: 'user.fx17', dir, nameFromHeader: true });
-
-/** What a Cyrus commit leaves: counters and both SYNC CRCs recomputed from the records. */
-function commit(dir: string, change: (f: IndexFile) => void): void {
-  const path = join(dir, 'cyrus.index');
-  const f = decodeIndex(readFileSync(path));
-  change(f);
-  const h = f.header;
-  const live = f.records.filter((r) => !(r.internalFlags & InternalFlag.EXPUNGED));
-  const names = decodeHeader(readFileSync(join(dir, 'cyrus.header'))).userFlags;
-  const anns = messageAnnotations(readDb(readFileSync(join(dir, 'cyrus.annotations')), undefined, { expect: 'twoskip' }).records, 'user.fx17');
-  h.numRecords = f.records.length;
-  h.exists = live.length;
-  h.answered = live.filter((r) => r.systemFlags & SystemFlag.ANSWERED).length;
-  h.flagged = live.filter((r) => r.systemFlags & SystemFlag.FLAGGED).length;
-  h.deleted = live.filter((r) => r.systemFlags & SystemFlag.DELETED).length;
-  h.unseen = live.filter((r) => !(r.systemFlags & SystemFlag.SEEN)).length;
-  h.quotaMailboxUsed = live.reduce((a, r) => a + r.size, 0n);
-  h.syncCrcBasic = syncCrcBasic(live, names);
-  h.syncCrcAnnot = syncCrcAnnot(live, anns, h.minorVersion);
-  writeFileSync(path, encodeIndex(f, { recomputeCrc: true }));
-}
+import { decodeIndex, InternalFlag } from '../../src/format/index/index.js';
+import { commit, mailbox, target } from './fx17-commit.js';
 
 /** The lock-free first look as run.ts makes it (no file findings: every file is intact here). */
 async function firstLook(dir: string): Promise<FirstLook> {
