@@ -1,11 +1,9 @@
 // The hashing pool: piscina threads running workers/hash.js over batches of paths.
 // Batches (not single files) keep the per-task overhead below the cost of hashing small
 // messages; a bounded number of batches in flight keeps memory flat however big the spool is.
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { operationalError } from '../errors.js';
+import { compiledWorker, workerExecArgv } from '../worker-threads.js';
 import type { HashBatchResult, HashTask, HashWorkerData, WorkerParseSettings } from '../../workers/hash.js';
 
 export type { HashBatchResult, HashResult, HashTask, ParseDigest, WorkerParseSettings } from '../../workers/hash.js';
@@ -14,18 +12,11 @@ export type { HashBatchResult, HashResult, HashTask, ParseDigest, WorkerParseSet
 export const BATCH_FILES = 128;
 export const BATCH_BYTES = 8 << 20;
 
-/**
- * The compiled worker. From dist/src/check/pool.js it is dist/workers/hash.js. Under vitest this
- * module runs as TypeScript from src/check/, and a worker thread cannot load .ts on Node 20, so we
- * look for the compiled file in <repo>/dist (npm test builds first).
- */
+/** The compiled hash worker (see compiledWorker), or an operational error saying to build. */
 export function workerFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../workers/hash.js'), resolve(here, '../../dist/workers/hash.js')];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw operationalError(
-    `hash worker not found (looked for ${candidates.join(', ')}); run \`npm run build\` first`,
-  );
+  const { found, looked } = compiledWorker('hash');
+  if (found) return found;
+  throw operationalError(`hash worker not found (looked for ${looked.join(', ')}); run \`npm run build\` first`);
 }
 
 export class HashPool {
@@ -41,6 +32,7 @@ export class HashPool {
     const workerData: HashWorkerData = parse ? { parse } : {};
     this.piscina = new Piscina<HashTask, HashBatchResult>({
       filename: workerFile(),
+      execArgv: workerExecArgv(),
       workerData,
       minThreads: threads,
       maxThreads: threads,

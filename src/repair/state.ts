@@ -7,17 +7,16 @@
 // folder on a 2-core machine, in this thread with the same code, where starting the threads
 // would cost more than it saves (figures at DEFAULT_THREADS). Workers only read message files:
 // cyrus.index and every lock stay in this thread.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { Piscina } from 'piscina';
 import { scanFolder } from '../check/scan-folder.js';
 import { decodeCacheRecord } from '../format/cache.js';
 import { expectedCacheRecord, type ExpectedCacheRecord } from '../message/record.js';
 import type { ParseOptions } from '../message/options.js';
+import { compiledWorker, workerExecArgv } from '../worker-threads.js';
 import repairFiles, { type RepairFilesResult, type RepairFilesTask, type RepairParsed } from '../../workers/repair-files.js';
 
 export interface MailboxFiles {
@@ -110,12 +109,6 @@ export const DEFAULT_THREADS = availableParallelism() > 2 ? availableParallelism
 const HASH_BATCH = 64;
 const PARSE_BATCH = 16;
 
-function workerFile(): string | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // dist/src/repair/state.js → dist/workers/; under vitest (src/repair/*.ts) the compiled copy.
-  return [resolve(here, '../../workers/repair-files.js'), resolve(here, '../../dist/workers/repair-files.js')].find((c) => existsSync(c));
-}
-
 /** Threads for one repair's file reading, started on first use; close() when done. */
 export class FilePool {
   private piscina?: Piscina<RepairFilesTask, RepairFilesResult>;
@@ -125,9 +118,9 @@ export class FilePool {
   for(n: number): Piscina<RepairFilesTask, RepairFilesResult> | undefined {
     if (n < this.minFiles || this.threads < 2) return undefined;
     if (!this.piscina) {
-      const filename = workerFile();
+      const filename = compiledWorker('repair-files').found;
       if (!filename) return undefined;
-      this.piscina = new Piscina({ filename, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 10_000, recordTiming: false });
+      this.piscina = new Piscina({ filename, execArgv: workerExecArgv(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 10_000, recordTiming: false });
     }
     return this.piscina;
   }
