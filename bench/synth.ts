@@ -11,6 +11,7 @@ import { encodeHeader, headerFileCrc } from '../src/format/header.js';
 import { expectedCacheRecord } from '../src/message/record.js';
 import { encodeIndex, SystemFlag, type IndexHeader, type IndexRecord } from '../src/format/index/index.js';
 import { syncCrcAnnot, syncCrcBasic } from '../src/format/synccrc.js';
+import { mulberry32 } from './prng.js';
 
 export interface SynthOptions {
   root: string;
@@ -34,18 +35,6 @@ export interface SynthSpool {
   files: string[] | undefined;
   messages: number;
   bytes: number;
-}
-
-/** Small, fast, seedable PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** "Mon, 02 Jan 2023 09:58:00 +0000" and that day's midnight (UTC), as Cyrus stores them. */
@@ -99,7 +88,7 @@ function placeholderCache(id: string, uid: number, head: Buffer): Buffer {
 
 /** Builds the spool; returns where the mailboxes are and how much was written. */
 export function buildSpool(o: SynthOptions): SynthSpool {
-  const rand = prng(o.seed ?? 42);
+  const rand = mulberry32(o.seed ?? 42);
   const pool = textPool(rand, 6 << 20);
   const perMailbox = o.perMailbox ?? 500;
   const mailboxDirs: string[] = [];

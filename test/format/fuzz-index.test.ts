@@ -14,7 +14,7 @@ import {
   indexGeometry,
 } from '../../src/format/index/index.js';
 import { INDEX_VERSIONS, indexFixture, seenFixture } from '../helpers/fixtures.js';
-import { mulberry32 } from '../helpers/prng.js';
+import { mulberry32 } from '../../bench/prng.js';
 
 const SEED = 0x5eed1d;
 const CASES = 12_000;

@@ -3,7 +3,7 @@
 // (imapd refuses bare LF; LF-only mail goes in over LMTP).
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { mulberry32 } from '../helpers/prng.js';
+import { mulberry32 } from '../../bench/prng.js';
 
 /** mulberry32: a small seeded PRNG; good enough to vary test data reproducibly. */
 export class Rng {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readDbFile } from '../../src/db/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { mulberry32 } from '../helpers/prng.js';
+import { mulberry32 } from '../../bench/prng.js';
 import { fixtureSpool, isRoot } from './spool.js';
 
 const DBTOOL = '/usr/lib/cyrus/bin/cyr_dbtool';

@@ -1,3 +1,4 @@
+// Shared by the benchmark spool (synth.ts) and the tests' generated inputs.
 /** mulberry32: a small, fast, seedable PRNG, so a failing case replays from its seed. [0, 1) */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
