@@ -1,6 +1,7 @@
 // Mailboxes, databases and a reconstructed corpus written natively by the OLDEST Cyrus releases we
 // read — 2.4.18 (Ubuntu xenial: cyrus.index v12, cache v3, skiplist databases), 2.5.10 (bionic:
-// v13, cache v3, twoskip) and 3.0.13 (focal: v13, cache v6, twoskip) — made by test/harness/old-cyrus/make-fixtures.sh in Ubuntu chroots.
+// v13, cache v3, twoskip) and 3.0.13 (focal: v13, cache v6, twoskip) — made by
+// test/harness/release-cyrus/make-fixtures.sh in Ubuntu chroots.
 // The oracle is what those servers and their own tools said: mbexamine, unexpunge -l, IMAP
 // EXAMINE/FETCH (as the owner and as a second user whose seen database holds the mailbox),
 // GETMETADATA synccrcs (3.0 only), ctl_mboxlist -d and cyr_dbtool show, and reconstruct (which
@@ -21,15 +22,14 @@ import {
   isExpunged,
   optionNames,
   systemFlagNames,
-  userFlagBits,
-  type IndexRecord,
 } from '../../src/format/index/index.js';
 import { decodeMboxlistRecord, listMailboxes } from '../../src/format/mboxlist-entry.js';
 import { matchingAnnotAlgorithms, SYNC_CRC_ALGORITHMS, syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
 import { parseSeenValue } from '../../src/seen/classify.js';
 import { parseMbexamine } from '../harness/tools.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
-import { copyOf, fixture, indexFixture } from '../helpers/fixtures.js';
+import { copyOf, indexFixture } from '../helpers/fixtures.js';
+import { corpusFixtureDir, flagNames, imapTime, loadIndexFixture } from './release-fixtures.js';
 
 /** Each release: what imap/mailbox.h at its tag says it writes, and its default database backends. */
 /** `digest`: the server knows FETCH DIGEST.SHA1; `size1123`: the size it recorded for the corpus's
@@ -50,33 +50,6 @@ interface Expected {
   reader: string;
   reader_seen: number[];
   messages: Array<{ uid: number; flags: string[]; modseq: number; size: number; internaldate: string; guid: string | null; body_sha1: string }>;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** IMAP date-time (" 2-Jan-2023 05:50:28 +0000") → Unix seconds. */
-function imapTime(s: string): number {
-  const m = /^\s?(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(s);
-  if (!m) throw new Error(`bad IMAP date-time ${s}`);
-  const utc = Date.UTC(+m[3]!, MONTHS.indexOf(m[2]!), +m[1]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
-  return utc - (m[7] === '-' ? -1 : 1) * (+m[8]! * 3600 + +m[9]! * 60);
-}
-
-/** ctime(3) in UTC ("Sat Jan  7 14:08:40 2023") → Unix seconds (the tools ran with TZ=UTC). */
-function ctimeUtc(s: string): number {
-  const m = /^\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (\d{4})$/.exec(s.trim());
-  if (!m) throw new Error(`bad ctime ${s}`);
-  return Date.UTC(+m[6]!, MONTHS.indexOf(m[1]!), +m[2]!, +m[3]!, +m[4]!, +m[5]!) / 1000;
-}
-
-function parseUnexpunge(text: string) {
-  return text
-    .split(/^UID: /m)
-    .slice(1)
-    .map((b) => {
-      const f = (k: string) => new RegExp(`^\\t${k}: ?(.*)$`, 'm').exec(b)?.[1] ?? '';
-      return { uid: Number(b.slice(0, b.indexOf('\n'))), size: Number(f('Size')), sentdate: ctimeUtc(f('Sent')), internaldate: ctimeUtc(f('Recv')), lastUpdated: ctimeUtc(f('Expg')) };
-    });
 }
 
 /** mbexamine; 2.4 has no annotation quota and prints no "Annotations Size" (parseMbexamine needs one). */
@@ -106,35 +79,19 @@ function dbtoolDumps(text: string): Map<string, Array<[string, string]>> {
   return out;
 }
 
+/** Every cyrus-index fixture's files decoded (release-fixtures.ts), plus what only these releases' fixtures hold. */
 function load(cyrus: string) {
-  const dir = join(fixture(`cyrus-index-${cyrus}`), `index-${cyrus}`);
-  const mbox = join(dir, 'mailbox');
-  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
-  const indexBuf = readFileSync(join(mbox, 'cyrus.index'));
-  const headerBuf = readFileSync(join(mbox, 'cyrus.header'));
-  const annFile = join(mbox, 'cyrus.annotations');
-  const header = decodeHeader(headerBuf);
+  const f = loadIndexFixture<Expected>(cyrus);
+  const { dir } = f;
   return {
-    dir,
-    mbox,
-    expected,
-    mbexamineText: readFileSync(join(dir, 'mbexamine.txt'), 'latin1'),
-    mbexamine: mbexamineOf(readFileSync(join(dir, 'mbexamine.txt'))),
-    unexpunge: parseUnexpunge(readFileSync(join(dir, 'unexpunge.txt'), 'latin1')),
-    indexBuf,
-    headerBuf,
-    cacheBuf: readFileSync(join(mbox, 'cyrus.cache')),
-    index: decodeIndex(indexBuf),
-    header,
-    annotations: existsSync(annFile) ? messageAnnotations(readDb(readFileSync(annFile)).records, expected.mailbox) : null,
+    ...f,
+    mbexamine: mbexamineOf(f.mbexamineBuf),
+    // 2.5 and 3.0 keep per-message annotations in cyrus.annotations; 2.4 has none (null).
+    annotations: f.annotationsBuf ? messageAnnotations(readDb(f.annotationsBuf).records, f.expected.mailbox) : null,
     dbtool: dbtoolDumps(readFileSync(join(dir, 'dbtool.txt'), 'latin1')),
     ctlMboxlist: readFileSync(join(dir, 'ctl_mboxlist-d.txt'), 'latin1').split('\n').filter((l) => l && !l.startsWith('##')),
     reconstruct: readFileSync(join(dir, 'reconstruct.txt'), 'latin1'),
   };
-}
-
-function flagNames(r: IndexRecord, userFlags: readonly (string | null)[]): string[] {
-  return [...systemFlagNames(r.systemFlags), ...userFlagBits(r.userFlags).map((b) => userFlags[b]!)].sort();
 }
 
 describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)', ({ cyrus, index: version, cache, recordSize, db, crcAlg, digest }) => {
@@ -419,7 +376,7 @@ describe('index v12: 2.4.18 native and 3.6.1 `reconstruct -V 12`', () => {
 });
 
 describe.each(RELEASES)('the corpus reconstructed by real Cyrus $cyrus', ({ cyrus, index: version, cache, size1123 }) => {
-  const dir = () => join(fixture(`corpus-indexed-${cyrus}`), 'corpus-indexed');
+  const dir = () => corpusFixtureDir(cyrus);
 
   it('881 records decode as mbexamine printed them, with valid CRCs, and re-encode exactly', () => {
     const buf = readFileSync(join(dir(), 'mailbox', 'cyrus.index'));

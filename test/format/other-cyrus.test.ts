@@ -1,6 +1,6 @@
 // Mailboxes written natively by real Cyrus releases other than 3.6.1 — 3.2.6 (Debian bullseye,
 // cyrus.index v16, cache v10), 3.10.2 (trixie, v19, cache v11) and 3.12.4 (sid, v19, cache v13) —
-// made by test/harness/other-cyrus/make-fixtures.sh in Debian chroots. The oracle is what those
+// made by test/harness/release-cyrus/make-fixtures.sh in Debian chroots. The oracle is what those
 // servers themselves said: mbexamine, unexpunge -l, IMAP EXAMINE/FETCH and GETMETADATA
 // /shared/vendor/cmu/cyrus-imapd/synccrcs (the stored SYNC_CRCs as imapd reads them). Our index
 // decoder must read every header field and record as Cyrus did, our SYNC_CRCs must equal the
@@ -12,7 +12,6 @@ import { describe, expect, it } from 'vitest';
 import { readTwoskip } from '../../src/db/twoskip.js';
 import { messageAnnotations } from '../../src/format/annotations.js';
 import { cacheRecordCrc, decodeCacheHeader, decodeCacheRecord } from '../../src/format/cache.js';
-import { decodeHeader } from '../../src/format/header.js';
 import {
   decodeIndex,
   encodeIndex,
@@ -20,13 +19,12 @@ import {
   isExpunged,
   optionNames,
   systemFlagNames,
-  userFlagBits,
-  type IndexRecord,
 } from '../../src/format/index/index.js';
 import { SYNC_CRC_ALGORITHMS, syncCrcAnnot, syncCrcBasic } from '../../src/format/synccrc.js';
 import { parseMbexamine } from '../harness/tools.js';
 import { runCliJson } from '../helpers/cli.js';
-import { copyOf, fixture } from '../helpers/fixtures.js';
+import { copyOf } from '../helpers/fixtures.js';
+import { corpusFixtureDir, flagNames, imapTime, loadIndexFixture } from './release-fixtures.js';
 
 /** Each release: what its source says it writes (imap/mailbox.h at the tag) and we must decode. */
 const RELEASES = [
@@ -55,67 +53,20 @@ interface Expected {
   }>;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** IMAP date-time (" 2-Jan-2023 05:50:28 +0000") → Unix seconds. */
-function imapTime(s: string): number {
-  const m = /^\s?(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(s);
-  if (!m) throw new Error(`bad IMAP date-time ${s}`);
-  const utc = Date.UTC(+m[3]!, MONTHS.indexOf(m[2]!), +m[1]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
-  return utc - (m[7] === '-' ? -1 : 1) * (+m[8]! * 3600 + +m[9]! * 60);
+function required<T>(v: T | null, what: string): T {
+  if (v === null) throw new Error(`the fixture has no ${what}`);
+  return v;
 }
 
-/** ctime(3) in UTC ("Sat Jan  7 14:08:40 2023") → Unix seconds; unexpunge -l prints these (TZ=UTC). */
-function ctimeUtc(s: string): number {
-  const m = /^\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (\d{4})$/.exec(s.trim());
-  if (!m) throw new Error(`bad ctime ${s}`);
-  return Date.UTC(+m[6]!, MONTHS.indexOf(m[1]!), +m[2]!, +m[3]!, +m[4]!, +m[5]!) / 1000;
-}
-
-/** unexpunge -l: one block per expunged record. */
-function parseUnexpunge(text: string) {
-  return text
-    .split(/^UID: /m)
-    .slice(1)
-    .map((b) => {
-      const f = (k: string) => new RegExp(`^\\t${k}: ?(.*)$`, 'm').exec(b)?.[1] ?? '';
-      return {
-        uid: Number(b.slice(0, b.indexOf('\n'))),
-        size: Number(f('Size')),
-        sentdate: ctimeUtc(f('Sent')),
-        internaldate: ctimeUtc(f('Recv')),
-        lastUpdated: ctimeUtc(f('Expg')),
-      };
-    });
-}
-
+/** Every cyrus-index fixture's files decoded (release-fixtures.ts), read as these releases write them. */
 function load(cyrus: string) {
-  const dir = join(fixture(`cyrus-index-${cyrus}`), `index-${cyrus}`);
-  const mbox = join(dir, 'mailbox');
-  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
-  const mbexamineText = readFileSync(join(dir, 'mbexamine.txt'));
-  const indexBuf = readFileSync(join(mbox, 'cyrus.index'));
-  const headerBuf = readFileSync(join(mbox, 'cyrus.header'));
-  const cacheBuf = readFileSync(join(mbox, 'cyrus.cache'));
+  const f = loadIndexFixture<Expected>(cyrus);
   return {
-    dir,
-    mbox,
-    expected,
-    mbexamineText: mbexamineText.toString('latin1'),
-    mbexamine: parseMbexamine(mbexamineText),
-    unexpunge: parseUnexpunge(readFileSync(join(dir, 'unexpunge.txt'), 'latin1')),
-    indexBuf,
-    headerBuf,
-    cacheBuf,
-    index: decodeIndex(indexBuf),
-    header: decodeHeader(headerBuf),
-    annotations: messageAnnotations(readTwoskip(readFileSync(join(mbox, 'cyrus.annotations'))).records, expected.mailbox),
+    ...f,
+    mbexamine: parseMbexamine(f.mbexamineBuf),
+    // 3.x keeps per-message annotations in the mailbox's own cyrus.annotations (twoskip).
+    annotations: messageAnnotations(readTwoskip(required(f.annotationsBuf, 'cyrus.annotations')).records, f.expected.mailbox),
   };
-}
-
-/** The record's flags by name, as IMAP shows them to the owner (\Seen is in the record, v12+). */
-function flagNames(r: IndexRecord, userFlags: readonly (string | null)[]): string[] {
-  return [...systemFlagNames(r.systemFlags), ...userFlagBits(r.userFlags).map((b) => userFlags[b]!)].sort();
 }
 
 describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)', ({ cyrus, index: version, cache }) => {
@@ -319,7 +270,7 @@ describe.each(RELEASES)('a mailbox written by real Cyrus $cyrus (index v$index)'
 
 describe.each(RELEASES)('the corpus reconstructed by real Cyrus $cyrus', ({ cyrus, index: version, cache }) => {
   it('881 records decode as mbexamine printed them, with valid CRCs, and re-encode exactly', () => {
-    const dir = join(fixture(`corpus-indexed-${cyrus}`), 'corpus-indexed');
+    const dir = corpusFixtureDir(cyrus);
     const buf = readFileSync(join(dir, 'mailbox', 'cyrus.index'));
     const mbexamine = parseMbexamine(readFileSync(join(dir, 'mbexamine.txt')));
     const idx = decodeIndex(buf);
@@ -335,7 +286,7 @@ describe.each(RELEASES)('the corpus reconstructed by real Cyrus $cyrus', ({ cyru
   });
 
   it('cyrus-fsck check --path and crc find nothing on it', () => {
-    const mailbox = join(copyOf(join(fixture(`corpus-indexed-${cyrus}`), 'corpus-indexed')), 'mailbox');
+    const mailbox = join(copyOf(corpusFixtureDir(cyrus)), 'mailbox');
     const check = runCliJson(['check', '--path', mailbox]);
     expect(check.json.mailboxes[0].findings).toEqual([]);
     expect([check.code, check.json.mailboxes[0].indexVersion, check.json.summary.messages]).toEqual([0, version, 881]);
