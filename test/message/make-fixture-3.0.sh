@@ -2,7 +2,7 @@
 # Makes test/message/fixtures/crafted-indexed-3.0.13.tar.gz: release-crafted.ts's messages and
 # crafted-30.ts's (file N. = message N-1 of releaseCraftedMessages().concat(crafted30Messages()))
 # indexed by `reconstruct` of real Cyrus 3.0.13 in the Ubuntu 20.04 (focal) chroot that
-# test/harness/old-cyrus/make-fixtures.sh builds, reusing its user.fx3013 mailbox. Works on a
+# test/harness/release-cyrus/make-fixtures.sh builds, reusing its user.fx3013 mailbox. Works on a
 # private copy of the chroot. Needs root, node.   env: CHROOTS=/tmp/chroots  WORK=/tmp/fixture-30-work
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

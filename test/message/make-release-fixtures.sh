@@ -1,7 +1,7 @@
 #!/bin/bash
 # Makes test/message/fixtures/crafted-indexed-<version>.tar.gz: the messages of release-crafted.ts
 # (releaseCraftedMessages(), file N. = message N-1) indexed by `reconstruct` of the real Cyrus in
-# the Debian chroots that test/harness/other-cyrus/make-fixtures.sh builds (it must have run:
+# the Debian chroots that test/harness/release-cyrus/make-fixtures.sh builds (it must have run:
 # the chroot's lab, with its user.corpus mailbox, is reused). Works on a private copy of each
 # chroot, so the harness's own chroots are not touched. Also records that Cyrus 3.2's reconstruct
 # crashes on CRASHES_CYRUS_32. Needs root, node.
