@@ -3,7 +3,7 @@
 // messages; a bounded number of batches in flight keeps memory flat however big the spool is.
 import { Piscina } from 'piscina';
 import { operationalError } from '../errors.js';
-import { compiledWorker, workerExecArgv } from '../worker-threads.js';
+import { compiledWorker } from '../worker-threads.js';
 import type { HashBatchResult, HashTask, HashWorkerData, WorkerParseSettings } from '../../workers/hash.js';
 
 export type { HashBatchResult, HashResult, HashTask, ParseDigest, WorkerParseSettings } from '../../workers/hash.js';
@@ -32,7 +32,6 @@ export class HashPool {
     const workerData: HashWorkerData = parse ? { parse } : {};
     this.piscina = new Piscina<HashTask, HashBatchResult>({
       filename: workerFile(),
-      execArgv: workerExecArgv(),
       workerData,
       minThreads: threads,
       maxThreads: threads,

@@ -16,7 +16,7 @@ import { scanFolder } from '../check/scan-folder.js';
 import { decodeCacheRecord } from '../format/cache.js';
 import { expectedCacheRecord, type ExpectedCacheRecord } from '../message/record.js';
 import type { ParseOptions } from '../message/options.js';
-import { compiledWorker, workerExecArgv } from '../worker-threads.js';
+import { compiledWorker } from '../worker-threads.js';
 import repairFiles, { type RepairFilesResult, type RepairFilesTask, type RepairParsed } from '../../workers/repair-files.js';
 
 export interface MailboxFiles {
@@ -120,7 +120,7 @@ export class FilePool {
     if (!this.piscina) {
       const filename = compiledWorker('repair-files').found;
       if (!filename) return undefined;
-      this.piscina = new Piscina({ filename, execArgv: workerExecArgv(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 10_000, recordTiming: false });
+      this.piscina = new Piscina({ filename, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 10_000, recordTiming: false });
     }
     return this.piscina;
   }
