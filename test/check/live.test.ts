@@ -86,14 +86,13 @@ describeInterop('check on a live Cyrus 3.6.1 spool', () => {
     const odir = await mbpath(inst, other);
     const hpath = join(odir, 'cyrus.header');
     const h = decodeHeader(readFileSync(hpath));
-    h.uniqueid = `x${h.uniqueid!.slice(1)}`;
+    // Another first character: Cyrus 3.6's uniqueids are [0-9a-z], so a fixed 'x' left about
+    // one in 36 of them unchanged (the failure seen once in CI: no finding at all).
+    h.uniqueid = `${h.uniqueid!.startsWith('x') ? 'y' : 'x'}${h.uniqueid!.slice(1)}`;
     const hb = encodeHeader(h);
     writeFileSync(hpath, hb);
     editIndex(odir, (f) => void (f.header.headerFileCrc = headerFileCrc(hb)));
-    const r2 = check(inst, [other]);
-    // Seen once in CI: no finding at all. What check saw, to tell "not listed" from "withdrawn".
-    const seen = JSON.stringify({ code: r2.code, stderr: r2.stderr, mailboxes: r2.doc?.mailboxes, header: decodeHeader(readFileSync(hpath)).uniqueid });
-    expect(codesOf(r2.doc), seen).toEqual([`${other}:UNIQUEID_MISMATCH`]);
+    expect(codesOf(check(inst, [other]).doc)).toEqual([`${other}:UNIQUEID_MISMATCH`]);
 
     // A folder no mailboxes.db entry names (a copy of user.ann's INBOX folder under a new uuid).
     const annDir = await mbpath(inst, 'user.ann');
