@@ -8,6 +8,7 @@ import { opendir, readFile, stat } from 'node:fs/promises';
 import { configPath, loadConfig, mailboxArchiveDir, mailboxDataDir, mailboxesDbPath, mailboxMetaFile, type ImapdConf, type MailboxLocation } from '../config/index.js';
 import { readDb } from '../db/index.js';
 import { operationalError } from '../errors.js';
+import { LockBusy, withSharedIndexLock } from './index-lock.js';
 import { listMailboxes, type MailboxListing } from '../format/mboxlist-entry.js';
 import type { Selection } from './discover.js';
 import type { Discovered } from './run.js';
@@ -56,13 +57,32 @@ export function targetFor(conf: ImapdConf, m: Pick<MailboxListing, 'name' | 'uni
   };
 }
 
+/** Lock errors that mean "no fcntl locks here" (some network filesystems): read without one. */
+const NO_LOCKS = new Set(['ENOLCK', 'EINVAL', 'EOPNOTSUPP', 'ENOTSUP']);
+
+/**
+ * mailboxes.db's bytes, copied under the shared fcntl lock every Cyrus reader takes on a cyrusdb
+ * file: a writer updates twoskip and skiplist records in place inside its transaction, so a
+ * lock-free read can catch half a write. Held only while copying (a writer waits milliseconds);
+ * if a writer keeps it longer than the timeout, the file is read as it is, and that is said.
+ */
+async function readMailboxesDb(dbPath: string, timeoutMs: number | undefined, note: (s: string) => void): Promise<Buffer> {
+  try {
+    return await withSharedIndexLock(dbPath, (fh) => fh.readFile(), { timeoutMs });
+  } catch (e) {
+    if (!(e instanceof LockBusy) && !NO_LOCKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    note(`${dbPath}: ${e instanceof LockBusy ? e.message : 'cannot be locked here'}; read without the lock`);
+    return readFile(dbPath);
+  }
+}
+
 export async function* discoverConfig(sel: Selection, note: (s: string) => void): AsyncGenerator<Discovered> {
   const file = configPath(sel.config);
   const conf = loadConfig(file);
   const dbPath = mailboxesDbPath(conf);
   let buf: Buffer;
   try {
-    buf = await readFile(dbPath);
+    buf = await readMailboxesDb(dbPath, sel.lockTimeoutMs, note);
   } catch (e) {
     throw operationalError(`cannot read mailboxes.db (${dbPath}, from ${file}): ${(e as NodeJS.ErrnoException).code ?? e}`);
   }

@@ -10,6 +10,8 @@ export interface Selection {
   user?: string[];
   partition?: string;
   path?: string[];
+  /** How long to wait for a Cyrus writer's lock on mailboxes.db (default 10 s). */
+  lockTimeoutMs?: number;
   /** Told how many mailboxes will come, when that is known before the first (mailboxes.db). */
   onTotal?: (mailboxes: number) => void;
 }

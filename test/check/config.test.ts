@@ -1,10 +1,11 @@
 // Discovery through imapd.conf and a real mailboxes.db (the seen fixture's, written by Cyrus
 // 3.6.1, which lists the index fixtures' mailboxes by their uniqueids): a partition is laid out
 // in the uuid layout from the real mailbox folders, and check finds them as Cyrus would.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { discover } from '../../src/check/discover.js';
 import { copyOf, fixture, indexFixture, INDEX_VERSIONS, seenFixture } from '../helpers/fixtures.js';
 import { buildDist, REPO, type JsonReport } from './helpers.js';
 
@@ -119,5 +120,36 @@ describe('check -C imapd.conf', () => {
     const m = r.doc!.mailboxes.find((x) => x.path === stray)!;
     expect(m.name).toBe('user.fx17'); // the name its cyrus.header gives
     expect(m.findings.map((f) => f.code)).toEqual(['MAILBOX_UNLISTED']);
+  });
+
+  it("reads mailboxes.db under Cyrus's reader lock: waits out a writer, and reads anyway (saying so) if it never lets go", async () => {
+    const s = server();
+    const db = join(dirname(s.conf), 'conf', 'mailboxes.db');
+    // Another process takes the exclusive fcntl lock a Cyrus writer holds during a transaction.
+    const holder = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `import { openSync } from 'node:fs'; import { lock } from 'os-lock';
+         const fd = openSync(${JSON.stringify(db)}, 'r+'); await lock(fd, { exclusive: true }); console.log('locked');
+         setTimeout(() => process.exit(0), 1200);`],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((res) => holder.once('exit', res));
+    await new Promise<void>((res) => holder.stdout!.once('data', () => res()));
+    const list = async (lockTimeoutMs: number) => {
+      const notes: string[] = [];
+      const names: string[] = [];
+      for await (const d of discover({ mailboxes: [], config: s.conf, lockTimeoutMs }, (n) => notes.push(n))) if (!('skipped' in d)) names.push(d.name);
+      return { names, notes };
+    };
+    const impatient = await list(200);
+    expect(impatient.notes.join('\n')).toMatch(/mailboxes\.db: shared lock not granted within 200 ms; read without the lock/);
+    expect(impatient.names).toContain('user.fx17');
+
+    const t = Date.now();
+    const patient = await list(10_000);
+    expect(Date.now() - t).toBeGreaterThan(400); // it waited for the writer
+    expect(patient.notes).toEqual([]);
+    expect(patient.names.sort()).toEqual(impatient.names.sort());
+    await exited;
   });
 });
