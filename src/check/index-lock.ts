@@ -1,6 +1,6 @@
 // A brief shared fcntl lock on cyrus.index (and mailboxes.db), taken as Cyrus's readers take it
-// (F_RDLCK on the whole file; spec cyrus-reconstruct.md §10.1): it waits out a writer's exclusive lock and keeps
-// writers out while we copy the index, never the other way round for long.
+// (F_RDLCK on the whole file; spec cyrus-reconstruct.md §10.1): it waits out a writer's exclusive
+// lock and keeps writers out while we copy the file, never the other way round for long.
 //
 // fcntl locks belong to the process and closing ANY descriptor of the file drops them, so the
 // one descriptor opened here is the only one this process may have on that cyrus.index while
