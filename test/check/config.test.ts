@@ -130,8 +130,8 @@ describe('check -C imapd.conf', () => {
       process.execPath,
       ['--input-type=module', '-e', `import { openSync } from 'node:fs'; import { lock } from 'os-lock';
          const fd = openSync(${JSON.stringify(db)}, 'r+'); await lock(fd, { exclusive: true }); console.log('locked');
-         setTimeout(() => process.exit(0), 1200);`],
-      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+         process.stdin.once('data', () => process.exit(0));`],
+      { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const exited = new Promise((res) => holder.once('exit', res));
     await new Promise<void>((res) => holder.stdout!.once('data', () => res()));
@@ -145,9 +145,11 @@ describe('check -C imapd.conf', () => {
     expect(impatient.notes.join('\n')).toMatch(/mailboxes\.db: shared lock not granted within 200 ms; read without the lock/);
     expect(impatient.names).toContain('user.fx17');
 
+    // The writer lets go 500 ms after the patient read began: it must have waited that long.
     const t = Date.now();
+    setTimeout(() => holder.stdin!.write('done\n'), 500);
     const patient = await list(10_000);
-    expect(Date.now() - t).toBeGreaterThan(400); // it waited for the writer
+    expect(Date.now() - t).toBeGreaterThanOrEqual(450);
     expect(patient.notes).toEqual([]);
     expect(patient.names.sort()).toEqual(impatient.names.sort());
     await exited;
