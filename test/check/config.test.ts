@@ -1,13 +1,13 @@
 // Discovery through imapd.conf and a real mailboxes.db (the seen fixture's, written by Cyrus
 // 3.6.1, which lists the index fixtures' mailboxes by their uniqueids): a partition is laid out
 // in the uuid layout from the real mailbox folders, and check finds them as Cyrus would.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { discover } from '../../src/check/discover.js';
 import { copyOf, fixture, indexFixture, INDEX_VERSIONS, seenFixture } from '../helpers/fixtures.js';
-import { buildDist, REPO, type JsonReport } from './helpers.js';
+import { buildDist, holdWriterLock, REPO, type JsonReport } from './helpers.js';
 
 const CLI = join(REPO, 'bin', 'cyrus-fsck.js');
 
@@ -125,16 +125,8 @@ describe('check -C imapd.conf', () => {
   it("reads mailboxes.db under Cyrus's reader lock: waits out a writer, and reads anyway (saying so) if it never lets go", async () => {
     const s = server();
     const db = join(dirname(s.conf), 'conf', 'mailboxes.db');
-    // Another process takes the exclusive fcntl lock a Cyrus writer holds during a transaction.
-    const holder = spawn(
-      process.execPath,
-      ['--input-type=module', '-e', `import { openSync } from 'node:fs'; import { lock } from 'os-lock';
-         const fd = openSync(${JSON.stringify(db)}, 'r+'); await lock(fd, { exclusive: true }); console.log('locked');
-         process.stdin.once('data', () => process.exit(0));`],
-      { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise((res) => holder.once('exit', res));
-    await new Promise<void>((res) => holder.stdout!.once('data', () => res()));
+    // The exclusive lock a Cyrus writer holds on mailboxes.db during a transaction.
+    const writer = await holdWriterLock(db);
     const list = async (lockTimeoutMs: number) => {
       const notes: string[] = [];
       const names: string[] = [];
@@ -147,11 +139,11 @@ describe('check -C imapd.conf', () => {
 
     // The writer lets go 500 ms after the patient read began: it must have waited that long.
     const t = Date.now();
-    setTimeout(() => holder.stdin!.write('done\n'), 500);
+    setTimeout(() => void writer.release(), 500);
     const patient = await list(10_000);
     expect(Date.now() - t).toBeGreaterThanOrEqual(450);
     expect(patient.notes).toEqual([]);
     expect(patient.names.sort()).toEqual(impatient.names.sort());
-    await exited;
+    await writer.release();
   });
 });

@@ -1,7 +1,6 @@
 // The second look under the shared lock: what changed in the mailbox between the lock-free
 // first pass and the confirmation (an expunge, an append, a flag change caught half-written) is
 // not reported; what is still wrong is. And the lock is the one Cyrus's writers respect.
-import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { confirm, type FirstLook } from '../../src/check/confirm.js';
 import { readMailbox } from '../../src/check/read.js';
 import { scanFolder } from '../../src/check/scan-folder.js';
 import { verifyFile, verifyMetadata } from '../../src/check/verify-mailbox.js';
-import { REPO } from './helpers.js';
+import { holdWriterLock } from './helpers.js';
 import { InternalFlag, SystemFlag } from '../../src/format/index/index.js';
 import { commit, mailbox, target } from './fx17-commit.js';
 
@@ -90,31 +89,20 @@ describe('confirm', () => {
     const dir = mailbox();
     rmSync(join(dir, '5.'));
     const first = await firstLook(dir);
-    // Another process takes the exclusive fcntl lock a Cyrus writer takes, and holds it 1.5 s.
-    const holder = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { openSync } from 'node:fs'; import { lock } from 'os-lock';
-         const fd = openSync(${JSON.stringify(join(dir, 'cyrus.index'))}, 'r+');
-         await lock(fd, { exclusive: true }); console.log('locked');
-         setTimeout(() => process.exit(0), 1500);`,
-      ],
-      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise((res) => holder.once('exit', res));
-    await new Promise<void>((res) => holder.stdout!.once('data', () => res()));
+    const writer = await holdWriterLock(join(dir, 'cyrus.index'));
     const busy = await confirm(target(dir), first, { lockTimeoutMs: 300 });
     expect(busy.unconfirmed).toMatch(/not granted/);
     expect(codesOf(busy.findings)).toEqual(['FILE_MISSING']);
     expect(busy.findings[0]!.message).toMatch(/unconfirmed/);
 
+    const again = await firstLook(dir);
+    // The writer lets go 500 ms into the second look: it must have waited that long.
     const t = Date.now();
-    const waited = await confirm(target(dir), await firstLook(dir), { lockTimeoutMs: 10_000 });
+    setTimeout(() => void writer.release(), 500);
+    const waited = await confirm(target(dir), again, { lockTimeoutMs: 10_000 });
     expect(waited.unconfirmed).toBeUndefined();
     expect(codesOf(waited.findings)).toEqual(['FILE_MISSING']);
-    expect(Date.now() - t).toBeGreaterThan(500); // it did wait for the writer
-    await exited;
+    expect(Date.now() - t).toBeGreaterThanOrEqual(450); // it did wait for the writer
+    await writer.release();
   });
 });

@@ -1,6 +1,6 @@
 // Shared by the check tests: run the pipeline in-process and capture its JSON, snapshot a tree
 // (bytes + mtimes) to prove check never changes anything, and damage tools for real fixtures.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,4 +84,31 @@ export function flipByte(path: string, offset: number): void {
   const buf = readFileSync(path);
   buf[offset] = buf[offset]! ^ 0x55;
   writeFileSync(path, buf);
+}
+
+/**
+ * Another process takes the exclusive fcntl lock a Cyrus writer takes on `path` (fcntl locks
+ * belong to the process: this one's own locks would not conflict) and holds it until release().
+ */
+export async function holdWriterLock(path: string): Promise<{ release(): Promise<void> }> {
+  const holder = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { openSync } from 'node:fs'; import { lock } from 'os-lock';
+       const fd = openSync(${JSON.stringify(path)}, 'r+'); await lock(fd, { exclusive: true }); console.log('locked');
+       process.stdin.once('data', () => process.exit(0));`,
+    ],
+    { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise((res) => holder.once('exit', res));
+  await new Promise<void>((res) => holder.stdout!.once('data', () => res()));
+  let released: Promise<unknown> | undefined;
+  return {
+    release() {
+      released ??= (holder.stdin!.end('done\n'), exited);
+      return released.then(() => {});
+    },
+  };
 }
