@@ -11,7 +11,6 @@
 // Nothing goes to the sync log (spec §6.6): deletions must not travel to a replica, whose own
 // seen databases are cleaned by running this there.
 import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { ImapdConf } from '../config/index.js';
 import { checkFlat, checkSkiplist, checkTwoskip, detectBackend, readDb, type Backend, type DbRecord } from '../db/index.js';
 import { lockDbFile, rewriteLockedDb, type LockWait } from '../db/locked.js';
@@ -57,8 +56,8 @@ export interface SeenDbReport {
 export interface SeenRunOptions {
   apply: boolean;
   only: SeenScope;
-  /** Folder for this run's restore files (apply only). */
-  restoreDir?: string;
+  /** Folder for this run's restore files (apply only): a path, or a RestoreFolder made on first use. */
+  restoreDir?: string | RestoreFolder;
   wait: LockWait;
   /** Cache of mailboxes.db between databases (re-read only when the file changed). */
   inventory?: { current?: Inventory };
@@ -92,16 +91,65 @@ export function inspectSeenDb(buf: Buffer, path: string, expect: string): { back
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9@._+-]/g, '_');
 
-async function writeRestoreFile(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o750 });
-  const fh = await open(path, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+/**
+ * One run's folder for restore files, made when the first one is written: `<base>/<stamp>`, or
+ * `<stamp>-2`, `-3`… when another run made that one (a rerun within the same second, after a run
+ * was killed: seen in test/seen/crash.test.ts as EEXIST). mkdir without `recursive` is the claim.
+ */
+export class RestoreFolder {
+  /** The folder, once made. */
+  path?: string;
+  private made?: Promise<string>;
+  constructor(
+    readonly base: string,
+    readonly stamp: string,
+  ) {}
+
+  claim(): Promise<string> {
+    this.made ??= this.make();
+    return this.made;
   }
-  await fsyncDir(dirname(path));
+
+  private async make(): Promise<string> {
+    await mkdir(this.base, { recursive: true, mode: 0o750 });
+    for (let n = 1; ; n++) {
+      const dir = `${this.base}/${this.stamp}${n === 1 ? '' : `-${n}`}`;
+      try {
+        await mkdir(dir, { mode: 0o750 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw e;
+      }
+      this.path = dir;
+      return dir;
+    }
+  }
+}
+
+/**
+ * Writes `<stem>.seen.batch` in `dir`, never over an existing file (two users whose names map
+ * to the same safe name get `<stem>-2.seen.batch`); returns the path written.
+ */
+async function writeRestoreFile(dir: string, stem: string, data: Buffer): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  for (let n = 1; ; n++) {
+    const path = `${dir}/${stem}${n === 1 ? '' : `-${n}`}.seen.batch`;
+    let fh;
+    try {
+      fh = await open(path, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsyncDir(dir);
+    return path;
+  }
 }
 
 /** Classifies (and with `apply` removes) the obsolete entries of one seen database. */
@@ -145,9 +193,10 @@ export async function cleanSeenDb(conf: ImapdConf, file: SeenDbFile, opts: SeenR
     if (!opts.apply || drop.length === 0) return report;
     if (!opts.restoreDir) throw new Error('apply needs a restore folder');
 
-    const restore = `${opts.restoreDir}/${safeName(user)}${file.layout === 'legacy' ? '.legacy' : ''}.seen.batch`;
+    const dir = typeof opts.restoreDir === 'string' ? opts.restoreDir : await opts.restoreDir.claim();
     const time = new Date().toISOString();
-    await writeRestoreFile(restore, encodeRestoreFile({ db: file.path, user, backend: seen.backend, time }, drop));
+    const data = encodeRestoreFile({ db: file.path, user, backend: seen.backend, time }, drop);
+    const restore = await writeRestoreFile(dir, `${safeName(user)}${file.layout === 'legacy' ? '.legacy' : ''}`, data);
     report.restoreFile = restore;
     await opts.beforeReplace?.(file);
     const keep = seen.records.filter((_, i) => !report.entries[i]!.obsolete);

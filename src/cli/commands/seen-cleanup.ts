@@ -6,7 +6,7 @@ import { ExitCode, operationalError, usageError } from '../../errors.js';
 import { LockAborted, LockTimeout } from '../../repair/locks.js';
 import { dropToCyrus } from '../../repair/privileges.js';
 import type { SeenScope } from '../../seen/classify.js';
-import { cleanSeenDb, type SeenDbReport } from '../../seen/apply.js';
+import { cleanSeenDb, RestoreFolder, type SeenDbReport } from '../../seen/apply.js';
 import { findSeenDbs } from '../../seen/find.js';
 import { loadInventory, type Inventory } from '../../seen/inventory.js';
 import { restoreSeen, type RestoreReport } from '../../seen/restore.js';
@@ -107,7 +107,7 @@ async function runCleanup(conf: ImapdConf, users: string[], wait: { timeoutMs: n
     files = files.filter((f) => f.user !== null && want.has(f.user));
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const restoreDir = `${opts.restoreDir ?? `${conf.configDirectory}/cyrus-fsck-seen`}/${stamp}`;
+  const restoreDir = new RestoreFolder(opts.restoreDir ?? `${conf.configDirectory}/cyrus-fsck-seen`, stamp);
   const only: SeenScope = opts.only ?? 'all';
   const reports: SeenDbReport[] = [];
   for (const f of files) {
@@ -125,7 +125,7 @@ async function runCleanup(conf: ImapdConf, users: string[], wait: { timeoutMs: n
   } else if (!opts.quiet) {
     const what = opts.apply ? `${removed} removed` : `${listed} obsolete`;
     process.stdout.write(`${reports.length} seen database${reports.length === 1 ? '' : 's'}, ${summary.entries} entries, ${what}${bad ? `, ${bad} damaged (not changed)` : ''}\n`);
-    if (opts.apply && removed) process.stdout.write(`restore files: ${restoreDir}\n`);
+    if (opts.apply && restoreDir.path) process.stdout.write(`restore files: ${restoreDir.path}\n`);
   }
   if (signal.aborted) return ExitCode.INTERRUPTED;
   if (bad) return ExitCode.PROBLEMS_LEFT;
