@@ -61,11 +61,26 @@ export interface BackupInput {
   data?: Buffer;
 }
 
-/** Creates `<root>/<mailbox>.<time>.<pid>/` with the files and the manifest, all fsynced. */
+/** Makes `<base>`, or `<base>.2`, `.3`… when that exists (mkdir without `recursive` is the claim). */
+async function claimDir(base: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}.${n}`;
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/**
+ * Creates `<root>/<mailbox>.<time>.<pid>/` (`.2`… after it if this process already backed the
+ * mailbox up within the second) with the files and the manifest, all fsynced.
+ */
 export async function createBackup(root: string, mailbox: string, uniqueid: string | undefined, inputs: BackupInput[]): Promise<{ dir: string; manifest: Manifest }> {
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const dir = join(root, `${safe(mailbox)}.${stamp()}.${process.pid}`);
-  await mkdir(dir, { mode: 0o700 });
+  const dir = await claimDir(join(root, `${safe(mailbox)}.${stamp()}.${process.pid}`));
   const manifest: Manifest = {
     tool: 'cyrus-fsck', version: VERSION, kind: 'repair-backup', mailbox, uniqueid, createdAt: new Date().toISOString(),
     state: 'backed-up', files: [], absent: [], fileOps: [],
