@@ -57,3 +57,19 @@ export async function renameSynced(from: string, to: string): Promise<void> {
   await rename(from, to);
   await fsyncDir(dirname(to));
 }
+
+/**
+ * Creates something that must be new (mkdir, open with 'wx'): `create(name(1))`, then name(2)…
+ * while the name is taken (EEXIST). The creating call itself is the claim, so two processes never
+ * get the same name; returns the name used and what `create` returned.
+ */
+export async function createFresh<T>(name: (n: number) => string, create: (path: string) => Promise<T>): Promise<{ path: string; made: T }> {
+  for (let n = 1; ; n++) {
+    const path = name(n);
+    try {
+      return { path, made: await create(path) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}

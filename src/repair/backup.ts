@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decodeHeader } from '../format/header.js';
 import { userFlagBits } from '../format/index/index.js';
 import { VERSION } from '../version.js';
-import { replaceFile, fsyncDir } from './atomic.js';
+import { createFresh, replaceFile, fsyncDir } from './atomic.js';
 import type { BackupHints } from './plan.js';
 import { salvageIndex } from './salvage.js';
 
@@ -61,26 +61,14 @@ export interface BackupInput {
   data?: Buffer;
 }
 
-/** Makes `<base>`, or `<base>.2`, `.3`… when that exists (mkdir without `recursive` is the claim). */
-async function claimDir(base: string): Promise<string> {
-  for (let n = 1; ; n++) {
-    const dir = n === 1 ? base : `${base}.${n}`;
-    try {
-      await mkdir(dir, { mode: 0o700 });
-      return dir;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
 /**
  * Creates `<root>/<mailbox>.<time>.<pid>/` (`.2`… after it if this process already backed the
  * mailbox up within the second) with the files and the manifest, all fsynced.
  */
 export async function createBackup(root: string, mailbox: string, uniqueid: string | undefined, inputs: BackupInput[]): Promise<{ dir: string; manifest: Manifest }> {
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const dir = await claimDir(join(root, `${safe(mailbox)}.${stamp()}.${process.pid}`));
+  const base = join(root, `${safe(mailbox)}.${stamp()}.${process.pid}`);
+  const { path: dir } = await createFresh((n) => (n === 1 ? base : `${base}.${n}`), (d) => mkdir(d, { mode: 0o700 }));
   const manifest: Manifest = {
     tool: 'cyrus-fsck', version: VERSION, kind: 'repair-backup', mailbox, uniqueid, createdAt: new Date().toISOString(),
     state: 'backed-up', files: [], absent: [], fileOps: [],

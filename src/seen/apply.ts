@@ -16,7 +16,7 @@ import { checkFlat, checkSkiplist, checkTwoskip, detectBackend, readDb, type Bac
 import { lockDbFile, rewriteLockedDb, type LockWait } from '../db/locked.js';
 import { FormatError } from '../errors.js';
 import { finding, type Finding } from '../findings.js';
-import { fsyncDir } from '../repair/atomic.js';
+import { createFresh, fsyncDir } from '../repair/atomic.js';
 import { classifySeenEntry, inScope, parseSeenValue, type SeenScope, type SeenValue, type SeenVerdict } from './classify.js';
 import type { SeenDbFile } from './find.js';
 import { loadInventory, mailboxFacts, type Inventory } from './inventory.js';
@@ -112,17 +112,9 @@ export class RestoreFolder {
 
   private async make(): Promise<string> {
     await mkdir(this.base, { recursive: true, mode: 0o750 });
-    for (let n = 1; ; n++) {
-      const dir = `${this.base}/${this.stamp}${n === 1 ? '' : `-${n}`}`;
-      try {
-        await mkdir(dir, { mode: 0o750 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw e;
-      }
-      this.path = dir;
-      return dir;
-    }
+    const { path } = await createFresh((n) => `${this.base}/${this.stamp}${n === 1 ? '' : `-${n}`}`, (d) => mkdir(d, { mode: 0o750 }));
+    this.path = path;
+    return path;
   }
 }
 
@@ -132,24 +124,15 @@ export class RestoreFolder {
  */
 async function writeRestoreFile(dir: string, stem: string, data: Buffer): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o750 });
-  for (let n = 1; ; n++) {
-    const path = `${dir}/${stem}${n === 1 ? '' : `-${n}`}.seen.batch`;
-    let fh;
-    try {
-      fh = await open(path, 'wx', 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw e;
-    }
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsyncDir(dir);
-    return path;
+  const { path, made: fh } = await createFresh((n) => `${dir}/${stem}${n === 1 ? '' : `-${n}`}.seen.batch`, (p) => open(p, 'wx', 0o600));
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
+  await fsyncDir(dir);
+  return path;
 }
 
 /** Classifies (and with `apply` removes) the obsolete entries of one seen database. */
