@@ -10,8 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { cacheRecordCrc, decodeCacheHeader, decodeCacheRecord } from '../../src/format/cache.js';
 import { decodeHeader } from '../../src/format/header.js';
-import { decodeIndex, systemFlagNames, userFlagBits, type IndexRecord } from '../../src/format/index/index.js';
+import { decodeIndex, encodeIndex, systemFlagNames, userFlagBits, type IndexFile, type IndexRecord } from '../../src/format/index/index.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const override = process.env.RELEASE_FIXTURES ? resolve(process.env.RELEASE_FIXTURES) : null;
@@ -102,4 +104,21 @@ export function loadIndexFixture<E extends { mailbox: string }>(cyrus: string) {
     header: decodeHeader(headerBuf),
     annotationsBuf: existsSync(annFile) ? readFileSync(annFile) : null,
   };
+}
+
+/** cyrus.cache is of the index's generation, and every record points at an intact cache record
+ *  whose CRC is the stored cache_crc. */
+export function expectCacheRecordsIntact(index: IndexFile, cacheBuf: Buffer): void {
+  expect(decodeCacheHeader(cacheBuf).generation).toBe(index.header.generationNo);
+  for (const r of index.records) {
+    const rec = decodeCacheRecord(cacheBuf, r.cacheOffset, r.cacheVersion);
+    expect(cacheRecordCrc(cacheBuf, rec.offset, rec.length)).toBe(r.cacheCrc);
+  }
+}
+
+/** The decoded index re-encodes to the bytes Cyrus wrote, with stored or recomputed CRCs. */
+export function expectReencodesExactly(index: IndexFile, indexBuf: Buffer): void {
+  expect(index.trailing).toBeUndefined();
+  expect(encodeIndex(index).equals(indexBuf)).toBe(true);
+  expect(encodeIndex(index, { recomputeCrc: true }).equals(indexBuf)).toBe(true);
 }
